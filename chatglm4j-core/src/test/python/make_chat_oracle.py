@@ -232,6 +232,8 @@ RESPONSES = [
     ("a<|assistant|>b<|assistant|>", False),
     ("track\n ```python\ntool_call(symbol='10111')\n```", False),
     ("\u00a0\n\u3000text\u2003", False),
+    ("\n\u00a0text\u0085", False),
+    ("name\n\u00a0```python\ntool_call(a=1)\n```\u00a0", True),
 ]
 
 
