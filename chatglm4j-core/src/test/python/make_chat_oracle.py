@@ -142,7 +142,8 @@ def literal_outcome(src):
             value = eval(src, {"__builtins__": {}}, {})
             how = "eval"
         except Exception as e2:
-            entry["error"] = f"{type(e).__name__}: {e}"
+            # drop object addresses ("<ast.Name object at 0x...>") so reruns give the same file
+            entry["error"] = re.sub(r" at 0x[0-9a-f]+", "", f"{type(e).__name__}: {e}")
             return entry
     try:
         entry["json"] = json_of(value)
