@@ -5,6 +5,8 @@ package io.github.chatglm4j.format.torch;
  * byte offset and turns it into a {@link io.github.chatglm4j.format.ModelFormatException}.
  */
 final class PickleException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     PickleException(String problem) {
         super(problem);
     }
