@@ -1,6 +1,7 @@
 package io.github.chatglm4j.format.torch;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -13,7 +14,7 @@ record PickleTuple(List<Object> items) {
     }
 
     static PickleTuple of(Object... items) {
-        return new PickleTuple(java.util.Arrays.asList(items));
+        return new PickleTuple(Arrays.asList(items));
     }
 
     int size() {

@@ -11,6 +11,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -187,8 +188,8 @@ final class StateDictReader {
         long expected = 1;
         for (int i = size.length - 1; i >= 0; i--) {
             if (size[i] != 1 && stride[i] != expected) {
-                throw problem(name, "is not contiguous (size " + java.util.Arrays.toString(size) + ", stride "
-                        + java.util.Arrays.toString(stride) + "); only row-major contiguous tensors can be mapped:"
+                throw problem(name, "is not contiguous (size " + Arrays.toString(size) + ", stride "
+                        + Arrays.toString(stride) + "); only row-major contiguous tensors can be mapped:"
                         + " save them with .contiguous()");
             }
             expected = Math.multiplyExact(expected, size[i]);

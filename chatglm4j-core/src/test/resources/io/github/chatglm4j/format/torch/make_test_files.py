@@ -113,7 +113,8 @@ def entries_for(state_dict, prefix, pickle_bytes=None, extra=()):
 def write_zipfile(path, entries, deflated=()):
     with zipfile.ZipFile(path, "w") as z:
         for name, data in entries:
-            z.writestr(name, data, zipfile.ZIP_DEFLATED if name in deflated else zipfile.ZIP_STORED)
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))  # fixed, so reruns give the same bytes
+            z.writestr(info, data, zipfile.ZIP_DEFLATED if name in deflated else zipfile.ZIP_STORED)
     check_archive(path, entries)
 
 
