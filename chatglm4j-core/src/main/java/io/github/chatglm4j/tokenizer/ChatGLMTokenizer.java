@@ -234,9 +234,10 @@ public final class ChatGLMTokenizer {
     /**
      * Decodes ids like Hugging Face {@code tokenizer.decode} (what the reference {@code chat} and
      * {@code stream_chat} use): one SentencePiece decode over all ids, in which special ids appear as their
-     * strings, ids 0, 1, 2 and ids outside the vocabulary contribute nothing, U+2581 becomes a space, byte pieces
-     * are joined into UTF-8 (an invalid byte becomes U+FFFD), and the leading space of the first piece is dropped
-     * (the dummy prefix). Special tokens do not restart that rule, so {@code <|assistant|>} followed by
+     * strings, ids 0, 1, 2 and ids outside the vocabulary contribute nothing (but still end a run of byte pieces),
+     * U+2581 becomes a space, byte pieces are joined into UTF-8 (each byte that is not part of a valid character
+     * becomes U+FFFD), and a piece loses its leading space while nothing has been written yet (the dummy prefix,
+     * as in sentencepiece 0.1.97). Special tokens do not restart that rule, so {@code <|assistant|>} followed by
      * {@code ▁interpreter} decodes to {@code "<|assistant|> interpreter"}.
      */
     public String decode(int[] ids) {

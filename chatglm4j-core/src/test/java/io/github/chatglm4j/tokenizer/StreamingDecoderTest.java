@@ -46,7 +46,8 @@ class StreamingDecoderTest {
                     .as("push %s splits a surrogate pair", p).isTrue();
         }
         assertThat(tail).as("nothing is held back after a complete text").isEmpty();
-        assertThat(String.join("", pushes)).isEqualTo(tok.decode(ids)).isEqualTo(text);
+        // (not always the text itself: like sentencepiece 0.1.97, " a" = [▁, ▁a] decodes to "a")
+        assertThat(String.join("", pushes)).isEqualTo(tok.decode(ids));
     }
 
     @Test
