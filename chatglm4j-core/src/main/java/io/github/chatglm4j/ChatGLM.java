@@ -1,0 +1,178 @@
+package io.github.chatglm4j;
+
+import io.github.chatglm4j.chat.ChatMessage;
+import io.github.chatglm4j.chat.PromptBuilder;
+import io.github.chatglm4j.format.HuggingFaceCheckpoint;
+import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.ModelFormatException;
+import io.github.chatglm4j.format.TensorEntry;
+import io.github.chatglm4j.format.TensorSource;
+import io.github.chatglm4j.generate.Generation;
+import io.github.chatglm4j.generate.GenerationOptions;
+import io.github.chatglm4j.generate.Generator;
+import io.github.chatglm4j.generate.Sequence;
+import io.github.chatglm4j.generate.TokenListener;
+import io.github.chatglm4j.model.ChatGLMConfig;
+import io.github.chatglm4j.model.ChatGLMModel;
+import io.github.chatglm4j.model.ChatGLMWeights;
+import io.github.chatglm4j.tensor.Parallel;
+import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A loaded ChatGLM3 model: the entry point of the library.
+ *
+ * <pre>{@code
+ * try (ChatGLM glm = ChatGLM.load(Path.of("chatglm3-6b"))) {
+ *     ChatSession chat = glm.newChat();
+ *     ChatReply reply = chat.send("你好", (id, text) -> System.out.print(text));
+ *     System.out.println(reply.text());
+ * }
+ * }</pre>
+ * The model is thread-safe; each {@link ChatSession} or {@link Sequence} is used by one thread at a time.
+ */
+public final class ChatGLM implements AutoCloseable {
+    private final Path location;
+    private final ChatGLMConfig config;
+    private final ChatGLMTokenizer tokenizer;
+    private final PromptBuilder prompts;
+    private final ChatGLMModel model;
+    private final TensorSource weightsSource;
+    private final Parallel pool;
+    private final int contextSize;
+
+    private ChatGLM(Path location, ChatGLMConfig config, ChatGLMTokenizer tokenizer, ChatGLMModel model,
+                    TensorSource weightsSource, Parallel pool, int contextSize) {
+        this.location = location;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.prompts = new PromptBuilder(tokenizer);
+        this.model = model;
+        this.weightsSource = weightsSource;
+        this.pool = pool;
+        this.contextSize = contextSize;
+    }
+
+    /** Loads a Hugging Face model directory with default options. */
+    public static ChatGLM load(Path dir) {
+        return load(dir, LoadOptions.defaults());
+    }
+
+    /**
+     * Loads a Hugging Face model directory ({@code config.json}, {@code tokenizer.model} and safetensors or
+     * PyTorch weights). Problems with the files are reported as {@link ModelFormatException}.
+     */
+    public static ChatGLM load(Path dir, LoadOptions options) {
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException(dir, Files.exists(dir) ? "not a model directory" : "no such directory");
+        }
+        ChatGLMConfig config = ChatGLMConfig.read(dir.resolve("config.json"));
+        ChatGLMTokenizer tokenizer = ChatGLMTokenizer.load(dir.resolve("tokenizer.model"));
+        int context = options.contextSize() > 0 ? options.contextSize() : Math.min(config.seqLength(), LoadOptions.DEFAULT_CONTEXT);
+        TensorSource source = HuggingFaceCheckpoint.open(dir, options.progress());
+        Parallel pool = null;
+        try {
+            ChatGLMWeights weights = ChatGLMWeights.bind(config, source);
+            if (options.preload()) {
+                preload(source, options.progress());
+            }
+            pool = Parallel.create(options.threads());
+            return new ChatGLM(dir, config, tokenizer, new ChatGLMModel(config, weights, pool), source, pool, context);
+        } catch (RuntimeException e) {
+            source.close();
+            if (pool != null) {
+                pool.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Touches every page of the weights so that the first reply is not slowed by disk reads. */
+    private static void preload(TensorSource source, LoadProgress progress) {
+        List<TensorEntry> tensors = source.tensors();
+        long total = 0;
+        for (TensorEntry t : tensors) {
+            total += t.data().byteSize();
+        }
+        long done = 0;
+        progress.update("reading", 0, total);
+        for (TensorEntry t : tensors) {
+            t.data().load();
+            done += t.data().byteSize();
+            progress.update("reading", done, total);
+        }
+    }
+
+    public Path location() {
+        return location;
+    }
+
+    public ChatGLMConfig config() {
+        return config;
+    }
+
+    public ChatGLMTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Builds prompt ids exactly as the reference {@code build_chat_input}. */
+    public PromptBuilder prompts() {
+        return prompts;
+    }
+
+    /** The forward pass, for callers that drive sequences themselves. */
+    public ChatGLMModel model() {
+        return model;
+    }
+
+    /** Tokens per conversation (prompt and reply together). */
+    public int contextSize() {
+        return contextSize;
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** A new, empty conversation. */
+    public ChatSession newChat() {
+        return new ChatSession(this, List.of());
+    }
+
+    /** A new conversation that starts with these messages (e.g. a system prompt, or a system message with tools). */
+    public ChatSession newChat(List<ChatMessage> history) {
+        return new ChatSession(this, history);
+    }
+
+    /** A new empty token sequence with its own KV cache. */
+    public Sequence newSequence() {
+        return new Sequence(model, contextSize);
+    }
+
+    /**
+     * Plain completion (the base model's use): {@code [gMASK] sop} + the text, as the reference tokenizer builds
+     * it, then generation until end of text or a limit.
+     */
+    public Generation complete(String prompt, GenerationOptions options, TokenListener listener) {
+        int[] text = tokenizer.encode(prompt);
+        int[] ids = new int[text.length + 2];
+        ids[0] = ChatGLMTokenizer.GMASK;
+        ids[1] = ChatGLMTokenizer.SOP;
+        System.arraycopy(text, 0, ids, 2, text.length);
+        return complete(ids, options, listener);
+    }
+
+    /** Completion after exactly these ids. */
+    public Generation complete(int[] promptIds, GenerationOptions options, TokenListener listener) {
+        return new Generator(tokenizer).generate(newSequence(), promptIds, options, listener);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        weightsSource.close();
+    }
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Needs ../shared/fixtures next to the checkout (or -Dchatglm.fixtures=DIR in MAVEN_ARGS).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/env.sh"
+cd "$ROOT"
+exec mvn -B ${MAVEN_ARGS:-} install
