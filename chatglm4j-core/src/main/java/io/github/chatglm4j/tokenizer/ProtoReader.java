@@ -181,6 +181,9 @@ final class ProtoReader {
 
     /** Malformed protobuf data; the caller turns it into a message naming the file. */
     static final class ProtoFormatException extends Exception {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
         ProtoFormatException(String message) {
             super(message);
         }
