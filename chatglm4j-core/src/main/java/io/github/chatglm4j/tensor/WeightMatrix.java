@@ -1,20 +1,113 @@
 package io.github.chatglm4j.tensor;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-// PLACEHOLDER (replaced by wip-kernels)
+import java.util.Objects;
+
+/**
+ * A 2-D weight {@code [rows, cols]} (PyTorch Linear layout {@code [out, in]}) in its stored type over a
+ * MemorySegment, little-endian, row-major.
+ *
+ * <p>The segment should be native or file-mapped: vector loads from heap-array-backed segments are several times
+ * slower. Products accumulate in float32 from the exactly decoded stored values. Work is split by rows across the
+ * threads of the given {@link Parallel} pool; {@code pool} may be {@code null} to run on the caller only.
+ */
 public final class WeightMatrix {
-    private final MemorySegment data; private final TensorType type; private final int rows, cols;
-    public WeightMatrix(MemorySegment data, TensorType type, int rows, int cols) { this.data = data; this.type = type; this.rows = rows; this.cols = cols;
-        if (data.byteSize() != type.byteSize((long) rows * cols)) throw new IllegalArgumentException("size"); }
-    public int rows() { return rows; } public int cols() { return cols; } public TensorType type() { return type; } public MemorySegment data() { return data; }
-    float get(long i) { return switch (type) {
-        case F32 -> data.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i * 4);
-        case F16 -> Float.float16ToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i * 2));
-        case BF16 -> Float.intBitsToFloat(data.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i * 2) << 16);
-    }; }
-    public void matvec(float[] x, float[] out, Parallel pool) { matmul(x, 1, out, pool); }
+
+    /** Below this many multiply-adds the hand-off to worker threads costs more than it saves. */
+    private static final long PARALLEL_THRESHOLD = 1 << 16;
+
+    private final MemorySegment data;
+    private final TensorType type;
+    private final int rows;
+    private final int cols;
+
+    /** Wraps {@code data}; its byte size must be exactly that of {@code rows x cols} values of {@code type}. */
+    public WeightMatrix(MemorySegment data, TensorType type, int rows, int cols) {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(type, "type");
+        if (rows < 1 || cols < 1) {
+            throw new IllegalArgumentException("weight matrix shape must be positive, got [" + rows + ", " + cols + "]");
+        }
+        long expected = type.byteSize((long) rows * cols);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("weight matrix [" + rows + ", " + cols + "] of " + type + " needs "
+                    + expected + " bytes, the segment has " + data.byteSize());
+        }
+        this.data = data;
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public TensorType type() {
+        return type;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    /** {@code out[r] = sum_c W[r][c] * x[c]} for r in {@code [0, rows)}. */
+    public void matvec(float[] x, float[] out, Parallel pool) {
+        requireLength("x", x, cols);
+        requireLength("out", out, rows);
+        Parallel.RangeBody body = switch (type) {
+            case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
+            case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
+            case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
+        };
+        run(pool, (long) rows * cols, body);
+    }
+
+    /**
+     * Batched product: {@code x} holds {@code n} rows of {@code cols} floats (row-major) and {@code out} receives
+     * {@code n} rows of {@code rows} floats, {@code out[t*rows + r] = sum_c W[r][c] * x[t*cols + c]}. Each weight
+     * is read and decoded once per call, then used for all tokens from cache in register tiles of 4 tokens.
+     */
     public void matmul(float[] x, int n, float[] out, Parallel pool) {
-        for (int r = 0; r < rows; r++) for (int t = 0; t < n; t++) { float s = 0; for (int c = 0; c < cols; c++) s += get((long) r * cols + c) * x[t * cols + c]; out[t * rows + r] = s; } }
-    public void copyRow(int r, float[] dst, int off) { for (int c = 0; c < cols; c++) dst[off + c] = get((long) r * cols + c); }
+        if (n < 1) {
+            throw new IllegalArgumentException("token count must be at least 1, got " + n);
+        }
+        requireLength("x", x, (long) n * cols);
+        requireLength("out", out, (long) n * rows);
+        if (n == 1) {
+            matvec(x, out, pool);
+            return;
+        }
+        run(pool, (long) rows * cols * n, (r0, r1) -> PackedMatmul.rows(type, data, rows, cols, x, n, out, r0, r1));
+    }
+
+    /** Row {@code r} decoded to floats into {@code dst[dstOffset, dstOffset + cols)} (for embedding lookups). */
+    public void copyRow(int r, float[] dst, int dstOffset) {
+        Objects.checkIndex(r, rows);
+        Objects.checkFromIndexSize(dstOffset, cols, dst.length);
+        Decode.row(type, data, (long) r * cols * Decode.elementBytes(type), dst, dstOffset, cols);
+    }
+
+    private void run(Parallel pool, long work, Parallel.RangeBody body) {
+        if (pool == null || pool.threads() == 1 || work < PARALLEL_THRESHOLD) {
+            body.run(0, rows);
+        } else {
+            pool.forRange(rows, body);
+        }
+    }
+
+    private static void requireLength(String name, float[] array, long needed) {
+        if (array.length < needed) {
+            throw new IllegalArgumentException(name + " has " + array.length + " floats, needs at least " + needed);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "WeightMatrix[" + rows + " x " + cols + ", " + type + "]";
+    }
 }

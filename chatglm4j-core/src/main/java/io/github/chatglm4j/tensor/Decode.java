@@ -1,0 +1,89 @@
+package io.github.chatglm4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Exact conversion of stored values (little-endian F32, F16, BF16) to float32, both as bulk row decoding and as
+ * the scalar forms that the kernels use for their tails.
+ *
+ * <p>The vector F16 path widens 8 halves to ints (a narrow 128-bit load plus cast part 0, which is one
+ * instruction; casting part 1+ of a wide load needs lane shuffles), moves sign, exponent and mantissa into float
+ * position with one shift and one mask, and rescales the exponent bias by multiplying with 2^112. That is exact
+ * for normal and subnormal halves and for signed zeros; infinities and NaNs are not expected in weights and come
+ * out as large finite values on this path (the scalar path handles them).
+ */
+final class Decode {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final VectorSpecies<Short> HALVES = ShortVector.SPECIES_128;
+    static final VectorSpecies<Integer> INTS = IntVector.SPECIES_256;
+    static final int LANES = F.length();
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    /** Keeps the sign (bit 31, from sign extension) and the 15 exponent/mantissa bits after {@code << 13}. */
+    static final int F16_MASK = 0x8FFF_E000;
+    /** 2^(127 - 15): moves an F16 exponent placed in a float's exponent field to the float bias. */
+    static final float F16_SCALE = 0x1p112f;
+
+    private Decode() {
+    }
+
+    static int elementBytes(TensorType type) {
+        return switch (type) {
+            case F32 -> 4;
+            case F16, BF16 -> 2;
+        };
+    }
+
+    static float f16(short bits) {
+        return Float.float16ToFloat(bits);
+    }
+
+    static float bf16(short bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    /** Decodes {@code len} consecutive values starting at {@code byteOffset} into {@code dst[dstOffset ...]}. */
+    static void row(TensorType type, MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(src, FLOAT_LE, byteOffset, dst, dstOffset, len);
+            case F16 -> f16Row(src, byteOffset, dst, dstOffset, len);
+            case BF16 -> bf16Row(src, byteOffset, dst, dstOffset, len);
+        }
+    }
+
+    static void f16Row(MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {
+        int vectorEnd = len - len % LANES;
+        int i = 0;
+        for (; i < vectorEnd; i += LANES) {
+            ((IntVector) ShortVector.fromMemorySegment(HALVES, src, byteOffset + 2L * i, LE).castShape(INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(F16_MASK).reinterpretAsFloats().mul(F16_SCALE)
+                    .intoArray(dst, dstOffset + i);
+        }
+        for (; i < len; i++) {
+            dst[dstOffset + i] = f16(src.get(SHORT_LE, byteOffset + 2L * i));
+        }
+    }
+
+    static void bf16Row(MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {
+        int vectorEnd = len - len % LANES;
+        int i = 0;
+        for (; i < vectorEnd; i += LANES) {
+            ((IntVector) ShortVector.fromMemorySegment(HALVES, src, byteOffset + 2L * i, LE).castShape(INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .intoArray(dst, dstOffset + i);
+        }
+        for (; i < len; i++) {
+            dst[dstOffset + i] = bf16(src.get(SHORT_LE, byteOffset + 2L * i));
+        }
+    }
+}
