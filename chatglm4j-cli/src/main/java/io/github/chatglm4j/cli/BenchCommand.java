@@ -1,0 +1,219 @@
+package io.github.chatglm4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.chatglm4j.ChatGLM;
+import io.github.chatglm4j.generate.Sequence;
+import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code chatglm bench}: llama-bench style throughput. "ppN" feeds N random prompt tokens in one prefill; "tgN"
+ * generates N tokens one at a time from an empty cache. Each test runs {@code -r} times; the table shows the mean
+ * tokens/s and its standard deviation over the runs.
+ */
+@Command(name = "bench", sortOptions = false,
+        description = {"Measure prompt processing (ppN) and token generation (tgN) speed, like llama-bench.",
+                "Prints the load time, the peak resident memory (VmHWM) and one table row per test; with --json, "
+                        + "one JSON object per test on stdout and the rest on stderr."})
+final class BenchCommand implements Callable<Integer> {
+    private final Io io;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", split = ",", defaultValue = "128",
+            description = "Prompt lengths to test, comma separated (0: none). Default: ${DEFAULT-VALUE}.")
+    int[] prompts;
+
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", split = ",", defaultValue = "32",
+            description = "Generation lengths to test, comma separated (0: none). Default: ${DEFAULT-VALUE}.")
+    int[] generations;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "1",
+            description = "Runs of each test. Default: ${DEFAULT-VALUE}.")
+    int repetitions;
+
+    @Option(names = "--no-warmup", description = "Skip the short untimed run before the tests.")
+    boolean noWarmup;
+
+    @Option(names = "--json", description = "One JSON object per test on stdout.")
+    boolean json;
+
+    BenchCommand(Io io) {
+        this.io = io;
+    }
+
+    record Result(String test, int nPrompt, int nGen, int threads, String type, double[] tokensPerSecond) {
+        double mean() {
+            return Arrays.stream(tokensPerSecond).average().orElse(0);
+        }
+
+        /** Sample standard deviation over the runs (0 for one run). */
+        double stddev() {
+            int n = tokensPerSecond.length;
+            if (n < 2) {
+                return 0;
+            }
+            double m = mean();
+            double ss = Arrays.stream(tokensPerSecond).map(v -> (v - m) * (v - m)).sum();
+            return Math.sqrt(ss / (n - 1));
+        }
+    }
+
+    @Override
+    public Integer call() {
+        int maxPrompt = check(prompts, "--n-prompt");
+        int maxGen = check(generations, "--n-gen");
+        if (repetitions < 1) {
+            throw new ParameterException(spec.commandLine(), "--repetitions must be at least 1, got " + repetitions);
+        }
+        if (maxPrompt == 0 && maxGen == 0) {
+            throw new ParameterException(spec.commandLine(), "nothing to measure: -p and -n are both 0");
+        }
+        int needed = Math.max(Math.max(maxPrompt, maxGen), 9) + 1;
+        if (model.contextSize != null && model.contextSize < needed) {
+            throw new ParameterException(spec.commandLine(), "--ctx " + model.contextSize + " is too small for the tests (" + needed + " needed)");
+        }
+        PrintStream info = json ? io.err() : io.out();
+        long t0 = System.nanoTime();
+        try (ChatGLM glm = model.load(io, needed)) {
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            long rssAfterLoad = peakRss();
+            String type = glm.model().weights().matrixType().name();
+            var c = glm.config();
+            info.println(String.format(Locale.ROOT, "model: %s (%d layers, hidden %d), %s weights %s, %d threads",
+                    glm.location(), c.numLayers(), c.hiddenSize(), type, ProgressBar.bytes(glm.model().weights().matrixBytes()), glm.threads()));
+            info.println(String.format(Locale.ROOT, "load: %.2f s, peak RSS %s", loadSeconds, rss(rssAfterLoad)));
+            if (!json) {
+                info.println();
+                info.println("| test     |            tokens/s | threads | type |");
+                info.println("| -------- | ------------------- | ------- | ---- |");
+            }
+            info.flush();
+            Sequence seq = glm.newSequence();
+            var random = new SplittableRandom(42);
+            if (!noWarmup) {
+                seq.prefill(randomIds(random, 8));
+                seq.append(randomIds(random, 1)[0]);
+            }
+            for (int p : prompts) {
+                if (p > 0) {
+                    report(measure(glm, seq, random, p, 0, type), loadSeconds);
+                }
+            }
+            for (int n : generations) {
+                if (n > 0) {
+                    report(measure(glm, seq, random, 0, n, type), loadSeconds);
+                }
+            }
+            info.println((json ? "" : "\n") + "peak RSS " + rss(peakRss()));
+            info.flush();
+        }
+        return 0;
+    }
+
+    private Result measure(ChatGLM glm, Sequence seq, SplittableRandom random, int nPrompt, int nGen, String type) {
+        double[] tps = new double[repetitions];
+        for (int r = 0; r < repetitions; r++) {
+            int[] ids = randomIds(random, nPrompt > 0 ? nPrompt : nGen);
+            seq.reset();
+            long start = System.nanoTime();
+            if (nPrompt > 0) {
+                seq.prefill(ids);
+            } else {
+                seq.prefill(new int[]{ids[0]});
+                for (int i = 1; i < nGen; i++) {
+                    seq.append(ids[i]);
+                }
+            }
+            tps[r] = ids.length * 1e9 / (System.nanoTime() - start);
+        }
+        return new Result(nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, nPrompt, nGen, glm.threads(), type, tps);
+    }
+
+    private void report(Result r, double loadSeconds) {
+        if (json) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("test", r.test());
+            line.put("n_prompt", r.nPrompt());
+            line.put("n_gen", r.nGen());
+            line.put("threads", r.threads());
+            line.put("type", r.type());
+            line.put("repetitions", r.tokensPerSecond().length);
+            line.put("tokens_per_second", round(r.mean()));
+            line.put("stddev", round(r.stddev()));
+            line.put("load_seconds", round(loadSeconds));
+            line.put("peak_rss_bytes", peakRss());
+            try {
+                io.out().println(new ObjectMapper().writeValueAsString(line));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        } else {
+            io.out().println(String.format(Locale.ROOT, "| %-8s | %19s | %7d | %-4s |", r.test(),
+                    String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.stddev()), r.threads(), r.type()));
+        }
+        io.out().flush();
+    }
+
+    private int check(int[] lengths, String option) {
+        int max = 0;
+        for (int v : lengths) {
+            if (v < 0) {
+                throw new ParameterException(spec.commandLine(), option + " values must be 0 or more, got " + v);
+            }
+            max = Math.max(max, v);
+        }
+        return max;
+    }
+
+    /** Ordinary text pieces: no control or special tokens. */
+    private static int[] randomIds(SplittableRandom random, int n) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = random.nextInt(3, ChatGLMTokenizer.SENTENCEPIECE_SIZE);
+        }
+        return ids;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    /** Peak resident set size in bytes from /proc/self/status (VmHWM), or -1 where there is no such file. */
+    static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").strip()) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
+    }
+
+    private static String rss(long bytes) {
+        return bytes < 0 ? "unknown (no /proc/self/status)" : ProgressBar.bytes(bytes);
+    }
+}

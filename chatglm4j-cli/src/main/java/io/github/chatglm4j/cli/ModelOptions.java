@@ -1,0 +1,56 @@
+package io.github.chatglm4j.cli;
+
+import io.github.chatglm4j.ChatGLM;
+import io.github.chatglm4j.LoadOptions;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+
+/** Which model to load and how: shared by chat, generate and bench. */
+final class ModelOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
+            description = "Model directory: config.json, tokenizer.model and safetensors or pytorch_model.bin weights.")
+    Path dir;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "Compute threads (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--ctx", paramLabel = "TOKENS",
+            description = "Context size: prompt and reply tokens together (default: the model's seq_length, at most 8192).")
+    Integer contextSize;
+
+    @Option(names = "--no-preload",
+            description = "Do not read all weights while loading; pages are then read from disk on first use.")
+    boolean noPreload;
+
+    /** The options as given, checked; {@code defaultContext} applies when --ctx is absent (0: the library's default). */
+    LoadOptions loadOptions(int defaultContext) {
+        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (t < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be at least 1, got " + t);
+        }
+        int ctx = contextSize == null ? defaultContext : contextSize;
+        if (contextSize != null && contextSize < 2) {
+            throw new ParameterException(spec.commandLine(), "--ctx must be at least 2 tokens, got " + contextSize);
+        }
+        return LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload);
+    }
+
+    /** Loads the model with a progress bar on a terminal. */
+    ChatGLM load(Io io, int defaultContext) {
+        LoadOptions options = loadOptions(defaultContext);
+        var bar = new ProgressBar(io, false);
+        try {
+            return ChatGLM.load(dir, options.withProgress(bar));
+        } finally {
+            bar.finishLine();
+        }
+    }
+}

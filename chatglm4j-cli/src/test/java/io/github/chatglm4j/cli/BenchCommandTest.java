@@ -1,0 +1,49 @@
+package io.github.chatglm4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BenchCommandTest {
+
+    @Test
+    void jsonGivesOneObjectPerTestInOrder() {
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "8,4", "-n", "3", "-r", "2", "-t", "1", "--json");
+
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        List<JsonNode> lines = run.outLines().stream().map(Cli::json).toList();
+        assertThat(lines).extracting(l -> l.get("test").asText()).containsExactly("pp8", "pp4", "tg3");
+        assertThat(lines).extracting(l -> l.get("n_prompt").asInt()).containsExactly(8, 4, 0);
+        assertThat(lines).extracting(l -> l.get("n_gen").asInt()).containsExactly(0, 0, 3);
+        for (JsonNode l : lines) {
+            assertThat(l.get("threads").asInt()).isEqualTo(1);
+            assertThat(l.get("type").asText()).as("the tiny model's weights are float16").isEqualTo("F16");
+            assertThat(l.get("repetitions").asInt()).isEqualTo(2);
+            assertThat(l.get("tokens_per_second").asDouble()).isPositive();
+            assertThat(l.get("stddev").asDouble()).isNotNegative();
+            assertThat(l.get("load_seconds").asDouble()).isNotNegative();
+            assertThat(l.get("peak_rss_bytes").asLong()).isPositive();
+        }
+        assertThat(run.err()).as("the human summary goes to stderr").contains("load: ").contains("peak RSS");
+    }
+
+    @Test
+    void theTableHasARowPerTest() {
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "4", "-n", "2", "--no-warmup");
+
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        assertThat(run.outLines()).anyMatch(l -> l.matches("\\| pp4 +\\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16  \\|"))
+                .anyMatch(l -> l.matches("\\| tg2 +\\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16  \\|"))
+                .anyMatch(l -> l.startsWith("load: "));
+    }
+
+    @Test
+    void nothingToMeasureIsAUsageError() {
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "0", "-n", "0");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.errLines()).singleElement().asString().startsWith("chatglm: nothing to measure");
+    }
+}
