@@ -97,7 +97,7 @@ final class ChatCommand implements Callable<Integer> {
                 var printer = new ReplyPrinter(out, style, true);
                 cancelled.set(false);
                 ChatReply reply;
-                try {
+                try (var _ = console.replying()) {
                     reply = session.send(ChatMessage.user(line), cancellable, printer);
                 } catch (ContextOverflowException e) {
                     out.println();

@@ -5,6 +5,7 @@ import org.jline.reader.LineReader;
 import org.jline.reader.LineReaderBuilder;
 import org.jline.reader.UserInterruptException;
 import org.jline.reader.impl.DefaultParser;
+import org.jline.terminal.Attributes;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.jline.utils.InfoCmp;
@@ -37,6 +38,18 @@ sealed interface ChatConsole extends AutoCloseable {
 
     /** Calls {@code handler} on Ctrl-C while a reply is generated (terminals only). */
     void onInterrupt(Runnable handler);
+
+    /**
+     * Marks the time a reply is streamed: keys typed meanwhile are not echoed into the reply (they are kept for
+     * the next prompt), nor is Ctrl-C as "^C". Closing the result ends it.
+     */
+    Replying replying();
+
+    /** The end of a reply. */
+    interface Replying extends AutoCloseable {
+        @Override
+        void close();
+    }
 
     @Override
     void close();
@@ -86,6 +99,11 @@ sealed interface ChatConsole extends AutoCloseable {
 
         @Override
         public void onInterrupt(Runnable handler) {
+        }
+
+        @Override
+        public Replying replying() {
+            return () -> { };
         }
 
         @Override
@@ -155,6 +173,16 @@ sealed interface ChatConsole extends AutoCloseable {
         @Override
         public void onInterrupt(Runnable handler) {
             terminal.handle(Terminal.Signal.INT, signal -> handler.run());
+        }
+
+        @Override
+        public Replying replying() {
+            Attributes saved = terminal.getAttributes();
+            var quiet = new Attributes(saved);
+            quiet.setLocalFlag(Attributes.LocalFlag.ECHO, false);
+            quiet.setLocalFlag(Attributes.LocalFlag.ECHOCTL, false);
+            terminal.setAttributes(quiet);
+            return () -> terminal.setAttributes(saved);
         }
 
         @Override

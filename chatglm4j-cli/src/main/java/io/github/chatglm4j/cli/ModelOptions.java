@@ -47,10 +47,16 @@ final class ModelOptions {
     ChatGLM load(Io io, int defaultContext) {
         LoadOptions options = loadOptions(defaultContext);
         var bar = new ProgressBar(io, false);
+        ChatGLM glm;
         try {
-            return ChatGLM.load(dir, options.withProgress(bar));
+            glm = ChatGLM.load(dir, options.withProgress(bar));
         } finally {
             bar.finishLine();
         }
+        if (glm.contextSize() > glm.config().seqLength()) {
+            io.err().println("chatglm: warning: --ctx " + glm.contextSize() + " is beyond the " + glm.config().seqLength()
+                    + " tokens this model was trained for; replies past that length will degrade");
+        }
+        return glm;
     }
 }

@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /**
  * A one-line progress bar on stderr for loading and writing models. On a terminal it redraws in place (at most ten
- * times a second, and only once the work has lasted a moment, so fast loads leave no trace); otherwise it prints a
+ * times a second, and only once a stage has lasted a moment, so fast stages leave no trace); otherwise it prints a
  * plain line every 25 % when {@code plainLines} is set, or nothing.
  */
 final class ProgressBar implements LoadProgress {
@@ -19,7 +19,6 @@ final class ProgressBar implements LoadProgress {
     private final boolean terminal;
     private final boolean plainLines;
     private final int columns;
-    private final long start = System.nanoTime();
     private String stage = "";
     private long stageStart;
     private long lastDraw;
@@ -51,7 +50,7 @@ final class ProgressBar implements LoadProgress {
         boolean complete = done >= total;
         double fraction = total <= 0 ? 1 : Math.min(1, (double) done / total);
         if (terminal) {
-            if (now - start < delayNanos && !drawn || !complete && now - lastDraw < REDRAW_NANOS) {
+            if (now - stageStart < delayNanos && !drawn || !complete && now - lastDraw < REDRAW_NANOS) {
                 return;
             }
             lastDraw = now;

@@ -60,6 +60,7 @@ record TerminalProbe(boolean stdin, boolean stdout, boolean stderr, int columns)
     }
 
     /** Puts the launcher's saved stderr back on fd 2 (see the class comment). Does nothing when not launched so. */
+    @SuppressWarnings("restricted") // only used under the launcher, which enables native access
     static void restoreStderr() {
         String fd = System.getProperty("chatglm.stderr.fd");
         if (fd == null) {

@@ -15,11 +15,13 @@ import picocli.CommandLine.Option;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.Serial;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code chatglm tokenize}: token ids of texts and chat prompts, one JSON line in, one JSON array out. */
@@ -83,7 +85,7 @@ final class TokenizeCommand implements Callable<Integer> {
             return tokenizer.encode(node.asText());
         }
         if (!node.isObject()) {
-            throw new BadInput("expected a JSON string (text) or object (chat), got " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+            throw new BadInput("expected a JSON string (text) or object (chat), got " + node.getNodeType().name().toLowerCase(Locale.ROOT));
         }
         String query = string(node, "query", null, "");
         Role role = Role.fromWireName(string(node, "role", "user", ""));
@@ -122,7 +124,7 @@ final class TokenizeCommand implements Callable<Integer> {
             return fallback;
         }
         if (!v.isTextual()) {
-            throw new BadInput("'" + where + key + "' must be a string, got " + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+            throw new BadInput("'" + where + key + "' must be a string, got " + v.getNodeType().name().toLowerCase(Locale.ROOT));
         }
         return v.asText();
     }
@@ -137,6 +139,9 @@ final class TokenizeCommand implements Callable<Integer> {
 
     /** A well-formed JSON line that does not describe a text or a chat. */
     private static final class BadInput extends RuntimeException {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
         BadInput(String message) {
             super(message);
         }
