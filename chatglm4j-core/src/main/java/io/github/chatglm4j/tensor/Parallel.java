@@ -103,10 +103,16 @@ public final class Parallel implements AutoCloseable {
         } catch (Throwable t) {
             recordFailure(t);
         }
+        // An interrupt would make park return at once and turn this wait into a spin: hold it until the end.
+        boolean interrupted = false;
         while (pending.get() != 0) {
             LockSupport.park(this);
+            interrupted |= Thread.interrupted();
         }
         waiter = null;
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         Throwable thrown;
         synchronized (this) {
             thrown = failure;

@@ -191,6 +191,35 @@ class ParallelTest {
     }
 
     @Test
+    void interruptedCallerStillWaitsForAllChunksAndKeepsItsInterrupt() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (Parallel pool = Parallel.create(2)) {
+                CyclicBarrier bothRunning = new CyclicBarrier(2);
+                AtomicInteger done = new AtomicInteger();
+                Thread.currentThread().interrupt();
+                try {
+                    pool.forRange(2, (start, end) -> {
+                        if (start == 1) {
+                            await(bothRunning);
+                        } else {
+                            boolean wasInterrupted = Thread.interrupted(); // let the caller reach the barrier
+                            await(bothRunning);
+                            if (wasInterrupted) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                        done.incrementAndGet();
+                    });
+                    assertThat(done.get()).as("chunks finished when forRange returned").isEqualTo(2);
+                    assertThat(Thread.currentThread().isInterrupted()).as("caller's interrupt status kept").isTrue();
+                } finally {
+                    Thread.interrupted();
+                }
+            }
+        });
+    }
+
+    @Test
     void rejectsBadArguments() {
         assertThatThrownBy(() -> Parallel.create(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1");
         try (Parallel pool = Parallel.create(1)) {
