@@ -157,12 +157,17 @@ public final class ChatGLM implements AutoCloseable {
      * it, then generation until end of text or a limit.
      */
     public Generation complete(String prompt, GenerationOptions options, TokenListener listener) {
+        return complete(completionPrompt(prompt), options, listener);
+    }
+
+    /** The ids the reference tokenizer builds for plain text: {@code [gMASK] sop} followed by the text. */
+    public int[] completionPrompt(String prompt) {
         int[] text = tokenizer.encode(prompt);
         int[] ids = new int[text.length + 2];
         ids[0] = ChatGLMTokenizer.GMASK;
         ids[1] = ChatGLMTokenizer.SOP;
         System.arraycopy(text, 0, ids, 2, text.length);
-        return complete(ids, options, listener);
+        return ids;
     }
 
     /** Completion after exactly these ids. */

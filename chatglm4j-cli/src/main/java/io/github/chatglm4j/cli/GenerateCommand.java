@@ -73,16 +73,8 @@ final class GenerateCommand implements Callable<Integer> {
                 io.out().print(text);
                 io.out().flush();
             };
-            int[] promptIds;
-            Generation g;
-            if (prompt.ids != null) {
-                promptIds = prompt.ids;
-                g = glm.complete(promptIds, options, listener);
-            } else {
-                // ChatGLM.complete(String) builds the same ids; they are rebuilt here only to report them.
-                promptIds = withPrefix(glm.tokenizer().encode(prompt.text));
-                g = glm.complete(prompt.text, options, listener);
-            }
+            int[] promptIds = prompt.ids != null ? prompt.ids : glm.completionPrompt(prompt.text);
+            Generation g = glm.complete(promptIds, options, listener);
             if (json) {
                 io.out().println(toJson(promptIds, g));
             } else {
@@ -105,15 +97,6 @@ final class GenerateCommand implements Callable<Integer> {
                         "--prompt-ids: token id " + id + " is outside the vocabulary [0, " + ChatGLMTokenizer.VOCAB_SIZE + ")");
             }
         }
-    }
-
-    /** The reference tokenizer's prefix for plain text: {@code [gMASK] sop}. */
-    private static int[] withPrefix(int[] text) {
-        int[] ids = new int[text.length + 2];
-        ids[0] = ChatGLMTokenizer.GMASK;
-        ids[1] = ChatGLMTokenizer.SOP;
-        System.arraycopy(text, 0, ids, 2, text.length);
-        return ids;
     }
 
     private static String reason(Generation g) {

@@ -46,7 +46,7 @@ public final class Generator {
                 reason = FinishReason.CANCELLED;
                 break;
             }
-            int id = sampler.sample(logits, context, contextLength, Arrays.copyOfRange(context, promptIds.length, contextLength), generated);
+            int id = sampler.sample(logits, context, contextLength, promptIds.length);
             if (options.isStop(id)) {
                 stopId = id;
                 reason = FinishReason.STOP;

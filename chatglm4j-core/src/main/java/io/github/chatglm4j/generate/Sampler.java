@@ -27,12 +27,13 @@ public final class Sampler {
     /**
      * Chooses a token. {@code logits} is modified.
      *
-     * @param context   every id in the sequence so far (prompt and generated), for the repetition penalty
-     * @param generated ids generated so far, for presence/frequency penalties
+     * @param context       every id in the sequence so far (prompt, then generated), for the repetition penalty
+     * @param contextLength ids used in {@code context}
+     * @param promptLength  how many of them are the prompt; the rest count for presence/frequency penalties
      */
-    public int sample(float[] logits, int[] context, int contextLength, int[] generated, int generatedLength) {
+    public int sample(float[] logits, int[] context, int contextLength, int promptLength) {
         guardInvalid(logits);
-        applyPenalties(logits, context, contextLength, generated, generatedLength);
+        applyPenalties(logits, context, contextLength, promptLength);
         if (params.isGreedy()) {
             return argmax(logits);
         }
@@ -49,7 +50,7 @@ public final class Sampler {
         }
     }
 
-    private void applyPenalties(float[] logits, int[] context, int contextLength, int[] generated, int generatedLength) {
+    private void applyPenalties(float[] logits, int[] context, int contextLength, int promptLength) {
         float rp = params.repetitionPenalty();
         if (rp != 1f) {
             boolean[] seen = new boolean[logits.length];
@@ -63,8 +64,8 @@ public final class Sampler {
         }
         if (params.presencePenalty() != 0f || params.frequencyPenalty() != 0f) {
             int[] counts = new int[logits.length];
-            for (int i = 0; i < generatedLength; i++) {
-                int id = generated[i];
+            for (int i = promptLength; i < contextLength; i++) {
+                int id = context[i];
                 if (id >= 0 && id < logits.length) {
                     counts[id]++;
                 }

@@ -15,14 +15,14 @@ class SamplerTest {
     @Test
     void temperatureZeroPicksTheLargestLogit() {
         float[] logits = {0.1f, 3f, -2f, 2.9f};
-        assertThat(new Sampler(SamplingParams.greedy()).sample(logits, NONE, 0, NONE, 0)).isEqualTo(1);
+        assertThat(new Sampler(SamplingParams.greedy()).sample(logits, NONE, 0, 0)).isEqualTo(1);
     }
 
     @Test
     void nanOrInfinityForcesTheReferenceFallbackToken() {
         float[] logits = new float[10];
         logits[7] = Float.NaN;
-        assertThat(new Sampler(SamplingParams.greedy()).sample(logits, NONE, 0, NONE, 0)).isEqualTo(5);
+        assertThat(new Sampler(SamplingParams.greedy()).sample(logits, NONE, 0, 0)).isEqualTo(5);
     }
 
     @Test
@@ -30,7 +30,7 @@ class SamplerTest {
         // token 0: 2.0 / 2 = 1.0 ; token 1: -0.5 * 2 = -1.0 ; token 2 unseen stays 1.5 → argmax becomes 2
         float[] logits = {2.0f, -0.5f, 1.5f};
         int[] context = {0, 1, 0};
-        int id = new Sampler(SamplingParams.greedy().withRepetitionPenalty(2f)).sample(logits, context, 3, NONE, 0);
+        int id = new Sampler(SamplingParams.greedy().withRepetitionPenalty(2f)).sample(logits, context, 3, 3);
         assertThat(id).isEqualTo(2);
         assertThat(logits).containsExactly(1.0f, -1.0f, 1.5f);
     }
@@ -39,7 +39,7 @@ class SamplerTest {
     void presenceAndFrequencyPenaltiesSubtractPerGeneratedOccurrence() {
         float[] logits = {5f, 4f, 0f};
         int[] generated = {0, 0, 1};
-        new Sampler(SamplingParams.greedy().withPenalties(0.5f, 1f)).sample(logits, NONE, 0, generated, 3);
+        new Sampler(SamplingParams.greedy().withPenalties(0.5f, 1f)).sample(logits, generated, 3, 0);
         // token 0: 5 - (2·1 + 0.5) = 2.5 ; token 1: 4 - (1 + 0.5) = 2.5
         assertThat(logits).containsExactly(2.5f, 2.5f, 0f);
     }
@@ -89,9 +89,9 @@ class SamplerTest {
         int[] sb = new int[50];
         int[] sc = new int[50];
         for (int i = 0; i < 50; i++) {
-            sa[i] = a.sample(base.clone(), NONE, 0, NONE, 0);
-            sb[i] = b.sample(base.clone(), NONE, 0, NONE, 0);
-            sc[i] = c.sample(base.clone(), NONE, 0, NONE, 0);
+            sa[i] = a.sample(base.clone(), NONE, 0, 0);
+            sb[i] = b.sample(base.clone(), NONE, 0, 0);
+            sc[i] = c.sample(base.clone(), NONE, 0, 0);
         }
         assertThat(sa).isEqualTo(sb);
         assertThat(Arrays.equals(sa, sc)).as("a different seed gives a different draw").isFalse();
@@ -101,7 +101,7 @@ class SamplerTest {
         Sampler s = new Sampler(p.withSeed(7));
         Map<Integer, Integer> counts = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            counts.merge(s.sample(logits.clone(), NONE, 0, NONE, 0), 1, Integer::sum);
+            counts.merge(s.sample(logits.clone(), NONE, 0, 0), 1, Integer::sum);
         }
         return counts;
     }
