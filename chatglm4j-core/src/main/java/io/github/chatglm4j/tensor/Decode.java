@@ -41,6 +41,7 @@ final class Decode {
         return switch (type) {
             case F32 -> 4;
             case F16, BF16 -> 2;
+            default -> throw new UnsupportedOperationException(type + " has no fixed element size");
         };
     }
 
@@ -58,6 +59,7 @@ final class Decode {
             case F32 -> MemorySegment.copy(src, FLOAT_LE, byteOffset, dst, dstOffset, len);
             case F16 -> f16Row(src, byteOffset, dst, dstOffset, len);
             case BF16 -> bf16Row(src, byteOffset, dst, dstOffset, len);
+            default -> throw new UnsupportedOperationException("decoding " + type + " is not implemented yet");
         }
     }
 

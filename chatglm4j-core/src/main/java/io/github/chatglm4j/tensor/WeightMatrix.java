@@ -63,6 +63,7 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
+            default -> throw new UnsupportedOperationException("no mat-vec kernel for " + type + " yet");
         };
         run(pool, (long) rows * cols, body);
     }

@@ -52,6 +52,7 @@ final class ReferenceMath {
             case F32 -> data.get(FLOAT_LE, 4 * i);
             case F16 -> f16(data.get(SHORT_LE, 2 * i) & 0xFFFF);
             case BF16 -> bf16(data.get(SHORT_LE, 2 * i) & 0xFFFF);
+            default -> throw new IllegalArgumentException("float oracle only: " + type);
         };
     }
 
