@@ -1,5 +1,7 @@
 package io.github.chatglm4j;
 
+import io.github.chatglm4j.batch.BatchScheduler;
+import io.github.chatglm4j.batch.ModelStepper;
 import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.chat.PromptBuilder;
 import io.github.chatglm4j.format.HuggingFaceCheckpoint;
@@ -150,6 +152,14 @@ public final class ChatGLM implements AutoCloseable {
     /** A new empty token sequence with its own KV cache. */
     public Sequence newSequence() {
         return new Sequence(model, contextSize);
+    }
+
+    /**
+     * A continuous-batching scheduler over this model (what a server uses): {@code slots} sequences generate
+     * together, each with a KV cache of {@link #contextSize()} tokens; {@code queueCapacity} more may wait.
+     */
+    public BatchScheduler newScheduler(int slots, int queueCapacity) {
+        return new BatchScheduler(new ModelStepper(model, contextSize), tokenizer, slots, queueCapacity);
     }
 
     /**

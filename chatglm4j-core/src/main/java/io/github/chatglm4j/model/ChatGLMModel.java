@@ -142,6 +142,21 @@ public final class ChatGLMModel {
         return xb;
     }
 
+    /**
+     * One decode step for several sequences: feeds {@code tokens[i]} after the contents of {@code caches[i]} and
+     * returns each sequence's next-token logits.
+     */
+    public float[][] decodeBatch(KvCache[] caches, int[] tokens) {
+        if (caches.length != tokens.length) {
+            throw new IllegalArgumentException(caches.length + " caches but " + tokens.length + " tokens");
+        }
+        float[][] logits = new float[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            logits[i] = logits(feed(caches[i], new int[]{tokens[i]}), 0);
+        }
+        return logits;
+    }
+
     /** Output-layer logits [vocabSize] of the final-normed hidden row {@code row} of {@code normed}. */
     public float[] logits(float[] normed, int row) {
         int hidden = config.hiddenSize();

@@ -1,0 +1,343 @@
+package io.github.chatglm4j.batch;
+
+import io.github.chatglm4j.generate.ContextOverflowException;
+import io.github.chatglm4j.generate.FinishReason;
+import io.github.chatglm4j.generate.Generation;
+import io.github.chatglm4j.generate.TokenListener;
+import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Continuous batching: up to {@code slots} requests generate at the same time, and every decode step advances all
+ * of them by one token in one batched model pass. Requests join and leave between steps. Prompts are computed in
+ * chunks interleaved with decode steps, so a long new prompt delays running streams by one chunk at a time instead
+ * of its whole length. A finished slot keeps its tokens: a new request goes to the free slot sharing the longest
+ * prefix with its prompt (a conversation's next turn only computes its new tokens).
+ *
+ * <p>One scheduler thread drives the model; listeners are called on it and must not block for long.
+ */
+public final class BatchScheduler implements AutoCloseable {
+    /** Prompt tokens computed between two decode steps while other requests are generating. */
+    static final int PREFILL_CHUNK = 64;
+    /** Prompt tokens computed at once when nobody waits for a decode step. */
+    static final int PREFILL_CHUNK_ALONE = 512;
+
+    private final StepModel model;
+    private final ChatGLMTokenizer tokenizer;
+    private final int queueCapacity;
+    private final SlotState[] slots;
+    private final ArrayDeque<Job> queue = new ArrayDeque<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private final Thread thread;
+    private final Counters counters = new Counters();
+    private volatile boolean closed;
+
+    /**
+     * Starts the scheduler thread.
+     *
+     * @param slots         sequences generated in parallel (each holds a KV cache of the model's context size)
+     * @param queueCapacity requests that may wait for a slot; more are refused with {@link QueueFullException}
+     */
+    public BatchScheduler(StepModel model, ChatGLMTokenizer tokenizer, int slots, int queueCapacity) {
+        if (slots < 1) {
+            throw new IllegalArgumentException("need at least one slot, got " + slots);
+        }
+        if (queueCapacity < 0) {
+            throw new IllegalArgumentException("queue capacity must be >= 0, got " + queueCapacity);
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.queueCapacity = queueCapacity;
+        this.slots = new SlotState[slots];
+        for (int i = 0; i < slots; i++) {
+            this.slots[i] = new SlotState(model.newSlot());
+        }
+        this.thread = Thread.ofPlatform().name("chatglm-scheduler").daemon().start(this::loop);
+    }
+
+    /** Most tokens (prompt + reply) one request can use. */
+    public int contextSize() {
+        return model.contextSize();
+    }
+
+    /**
+     * Queues a request. The listener receives each generated token's text on the scheduler thread.
+     *
+     * @throws ContextOverflowException if the prompt leaves no room to generate
+     * @throws QueueFullException       if every slot is busy and the queue is full
+     */
+    public Ticket submit(BatchRequest request, TokenListener listener) {
+        int[] prompt = request.prompt();
+        if (prompt.length >= model.contextSize()) {
+            throw new ContextOverflowException(prompt.length, model.contextSize());
+        }
+        Job job = new Job(prompt, request, listener, tokenizer);
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the scheduler is closed");
+            }
+            if (queue.size() - freeSlots() >= queueCapacity) {
+                throw new QueueFullException(queueCapacity);
+            }
+            queue.addLast(job);
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+        return job;
+    }
+
+    /** A snapshot of the counters. */
+    public SchedulerStats stats() {
+        lock.lock();
+        try {
+            int running = 0;
+            for (SlotState s : slots) {
+                if (s.job != null) {
+                    running++;
+                }
+            }
+            return counters.snapshot(slots.length, running, queue.size());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int freeSlots() {
+        int free = 0;
+        for (SlotState s : slots) {
+            if (s.job == null) {
+                free++;
+            }
+        }
+        return free;
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loop() {
+        while (true) {
+            if (!admit()) {
+                break;
+            }
+            try {
+                step();
+            } catch (RuntimeException | Error e) {
+                failAll(e);
+            }
+        }
+        lock.lock();
+        try {
+            for (Job j : queue) {
+                j.finish(FinishReason.CANCELLED, -1);
+            }
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (SlotState s : slots) {
+            if (s.job != null) {
+                s.job.finish(FinishReason.CANCELLED, -1);
+                s.job = null;
+            }
+        }
+    }
+
+    /** Moves queued jobs into free slots; waits while there is nothing to do. False once closed. */
+    private boolean admit() {
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    return false;
+                }
+                queue.removeIf(j -> {
+                    if (j.isCancelled()) {
+                        j.finish(FinishReason.CANCELLED, -1);
+                        return true;
+                    }
+                    return false;
+                });
+                while (!queue.isEmpty()) {
+                    SlotState slot = bestFreeSlot(queue.peekFirst().prompt);
+                    if (slot == null) {
+                        break;
+                    }
+                    slot.assign(queue.pollFirst(), counters);
+                }
+                for (SlotState s : slots) {
+                    if (s.job != null) {
+                        return true;
+                    }
+                }
+                wake.awaitUninterruptibly();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The free slot whose tokens share the longest prefix with {@code prompt}; ties go to the least recently used. */
+    private SlotState bestFreeSlot(int[] prompt) {
+        SlotState best = null;
+        int bestCommon = -1;
+        for (SlotState s : slots) {
+            if (s.job != null) {
+                continue;
+            }
+            int common = s.commonPrefix(prompt);
+            if (common > bestCommon || (common == bestCommon && s.lastUsed < best.lastUsed)) {
+                best = s;
+                bestCommon = common;
+            }
+        }
+        return best;
+    }
+
+    /** One prompt chunk for the first slot still computing its prompt, then one decode step for the others. */
+    private void step() {
+        for (SlotState s : slots) {
+            if (s.job != null && s.job.isCancelled()) {
+                release(s, FinishReason.CANCELLED, -1);
+            }
+        }
+        boolean othersDecoding = false;
+        for (SlotState s : slots) {
+            othersDecoding |= s.job != null && !s.prefilling();
+        }
+        for (SlotState s : slots) {
+            if (s.job != null && s.prefilling()) {
+                long t0 = System.nanoTime();
+                float[] logits = s.prefillChunk(model, othersDecoding ? PREFILL_CHUNK : PREFILL_CHUNK_ALONE);
+                long dt = System.nanoTime() - t0;
+                s.job.prefillNanos += dt;
+                counters.prefillNanos += dt;
+                if (logits != null) {
+                    consume(s, logits);
+                }
+                break;
+            }
+        }
+        List<SlotState> decoding = new ArrayList<>(slots.length);
+        for (SlotState s : slots) {
+            if (s.job != null && !s.prefilling() && s.pending >= 0) {
+                decoding.add(s);
+            }
+        }
+        if (decoding.isEmpty()) {
+            return;
+        }
+        StepModel.Slot[] batch = new StepModel.Slot[decoding.size()];
+        int[] tokens = new int[batch.length];
+        for (int i = 0; i < batch.length; i++) {
+            SlotState s = decoding.get(i);
+            batch[i] = s.slot;
+            tokens[i] = s.pending;
+        }
+        long t0 = System.nanoTime();
+        float[][] logits = model.decode(batch, tokens);
+        long dt = System.nanoTime() - t0;
+        counters.decodeNanos += dt;
+        counters.decodeSteps++;
+        for (int i = 0; i < batch.length; i++) {
+            SlotState s = decoding.get(i);
+            s.fed(tokens[i]);
+            s.job.decodeNanos += dt;
+            consume(s, logits[i]);
+        }
+    }
+
+    /** Samples from {@code logits}, streams the token and decides whether the job goes on. */
+    private void consume(SlotState s, float[] logits) {
+        Job job = s.job;
+        s.pending = -1;
+        if (job.isCancelled()) {
+            release(s, FinishReason.CANCELLED, -1);
+            return;
+        }
+        int id = job.sampler.sample(logits, job.context, job.contextLength, job.prompt.length);
+        if (job.options().isStop(id)) {
+            release(s, FinishReason.STOP, id);
+            return;
+        }
+        if (job.generated == 0) {
+            counters.firstTokenNanos += System.nanoTime() - job.submitted;
+            counters.firstTokens++;
+        }
+        job.append(id);
+        counters.generatedTokens++;
+        try {
+            job.emit(id);
+        } catch (RuntimeException e) {
+            job.cancel(); // the listener's consumer is gone (e.g. the client disconnected)
+            release(s, FinishReason.CANCELLED, -1);
+            return;
+        }
+        if (job.generated >= job.options().maxNewTokens() || job.contextLength >= model.contextSize()) {
+            release(s, FinishReason.LENGTH, -1);
+            return;
+        }
+        s.pending = id;
+    }
+
+    private void release(SlotState s, FinishReason reason, int stopId) {
+        Job job = s.job;
+        s.job = null;
+        s.pending = -1;
+        s.lastUsed = System.nanoTime();
+        counters.finished++;
+        job.finish(reason, stopId);
+    }
+
+    private void failAll(Throwable e) {
+        for (SlotState s : slots) {
+            if (s.job != null) {
+                Job job = s.job;
+                s.job = null;
+                s.pending = -1;
+                s.reset();
+                counters.finished++;
+                job.result().completeExceptionally(e);
+            }
+        }
+    }
+
+    /** Written only by the scheduler thread; volatile so that monitoring threads see current values. */
+    static final class Counters {
+        volatile long finished;
+        volatile long promptTokens;
+        volatile long cachedPromptTokens;
+        volatile long generatedTokens;
+        volatile long decodeSteps;
+        volatile long decodeNanos;
+        volatile long prefillNanos;
+        volatile long firstTokenNanos;
+        volatile long firstTokens;
+
+        SchedulerStats snapshot(int slots, int running, int waiting) {
+            return new SchedulerStats(slots, running, waiting, finished, promptTokens, cachedPromptTokens,
+                    generatedTokens, decodeSteps, decodeNanos / 1e9, prefillNanos / 1e9, firstTokenNanos / 1e9, firstTokens);
+        }
+    }
+}
