@@ -215,7 +215,7 @@ public final class BatchScheduler implements AutoCloseable {
         return best;
     }
 
-    /** One prompt chunk for the first slot still computing its prompt, then one decode step for the others. */
+    /** Prompt chunks for slots still computing their prompts, then one decode step for all the others. */
     private void step() {
         for (SlotState s : slots) {
             if (s.job != null && s.job.isCancelled()) {
@@ -226,17 +226,24 @@ public final class BatchScheduler implements AutoCloseable {
         for (SlotState s : slots) {
             othersDecoding |= s.job != null && !s.prefilling();
         }
+        // Prompts get a token budget per step: small while other requests wait for their next token, large when
+        // nobody waits. Several short prompts arriving together are all computed before the first decode step.
+        int budget = othersDecoding ? PREFILL_CHUNK : PREFILL_CHUNK_ALONE;
         for (SlotState s : slots) {
+            if (budget <= 0) {
+                break;
+            }
             if (s.job != null && s.prefilling()) {
+                int chunk = Math.min(budget, s.promptRemaining());
+                budget -= chunk;
                 long t0 = System.nanoTime();
-                float[] logits = s.prefillChunk(model, othersDecoding ? PREFILL_CHUNK : PREFILL_CHUNK_ALONE);
+                float[] logits = s.prefillChunk(model, chunk);
                 long dt = System.nanoTime() - t0;
                 s.job.prefillNanos += dt;
                 counters.prefillNanos += dt;
                 if (logits != null) {
                     consume(s, logits);
                 }
-                break;
             }
         }
         List<SlotState> decoding = new ArrayList<>(slots.length);

@@ -46,6 +46,10 @@ final class SlotState {
         return job != null && promptDone < job.prompt.length;
     }
 
+    int promptRemaining() {
+        return job.prompt.length - promptDone;
+    }
+
     /** Feeds the next prompt chunk; returns the logits after the prompt once it is complete, else null. */
     float[] prefillChunk(StepModel model, int chunk) {
         int[] prompt = job.prompt;
