@@ -2,6 +2,12 @@ package io.github.chatglm4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.chatglm4j.ChatGLM;
+import io.github.chatglm4j.batch.BatchRequest;
+import io.github.chatglm4j.batch.BatchScheduler;
+import io.github.chatglm4j.batch.Ticket;
+import io.github.chatglm4j.generate.GenerationOptions;
+import io.github.chatglm4j.generate.SamplingParams;
+import io.github.chatglm4j.generate.TokenListener;
 import io.github.chatglm4j.generate.Sequence;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import picocli.CommandLine.Command;
@@ -15,7 +21,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -24,8 +32,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code chatglm bench}: llama-bench style throughput. "ppN" feeds N random prompt tokens in one prefill; "tgN"
- * generates N tokens one at a time from an empty cache. Each test runs {@code -r} times; the table shows the mean
- * tokens/s and its standard deviation over the runs.
+ * generates N tokens one at a time from an empty cache. With {@code --streams S} a "tgN" test also runs S
+ * sequences decoding together through the continuous-batching scheduler (what the server does) and reports their
+ * aggregate tokens/s. Each test runs {@code -r} times; the table shows the mean tokens/s and its standard deviation
+ * over the runs.
  */
 @Command(name = "bench", sortOptions = false,
         description = {"Measure prompt processing (ppN) and token generation (tgN) speed, like llama-bench.",
@@ -40,17 +50,22 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", split = ",", defaultValue = "128",
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", split = ",", defaultValue = "512",
             description = "Prompt lengths to test, comma separated (0: none). Default: ${DEFAULT-VALUE}.")
     int[] prompts;
 
-    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", split = ",", defaultValue = "32",
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", split = ",", defaultValue = "128",
             description = "Generation lengths to test, comma separated (0: none). Default: ${DEFAULT-VALUE}.")
     int[] generations;
 
-    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "1",
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "3",
             description = "Runs of each test. Default: ${DEFAULT-VALUE}.")
     int repetitions;
+
+    @Option(names = {"-s", "--streams"}, paramLabel = "N", split = ",", defaultValue = "1",
+            description = "Concurrent decoding streams for the tgN tests, comma separated, e.g. 1,2,4,8: more than 1 "
+                    + "runs them through the batching scheduler and reports aggregate tokens/s. Default: ${DEFAULT-VALUE}.")
+    int[] streams;
 
     @Option(names = "--no-warmup", description = "Skip the short untimed run before the tests.")
     boolean noWarmup;
@@ -62,7 +77,7 @@ final class BenchCommand implements Callable<Integer> {
         this.io = io;
     }
 
-    record Result(String test, int nPrompt, int nGen, int threads, String type, double[] tokensPerSecond) {
+    record Result(String test, int nPrompt, int nGen, int streams, int threads, String type, double[] tokensPerSecond) {
         double mean() {
             return Arrays.stream(tokensPerSecond).average().orElse(0);
         }
@@ -83,6 +98,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         int maxPrompt = check(prompts, "--n-prompt");
         int maxGen = check(generations, "--n-gen");
+        if (Arrays.stream(streams).anyMatch(v -> v < 1)) {
+            throw new ParameterException(spec.commandLine(), "--streams values must be at least 1");
+        }
         if (repetitions < 1) {
             throw new ParameterException(spec.commandLine(), "--repetitions must be at least 1, got " + repetitions);
         }
@@ -98,15 +116,15 @@ final class BenchCommand implements Callable<Integer> {
         try (ChatGLM glm = model.load(io, needed)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             long rssAfterLoad = peakRss();
-            String type = glm.model().weights().matrixType().name();
+            String type = glm.model().weights().typeLabel();
             var c = glm.config();
             info.println(String.format(Locale.ROOT, "model: %s (%d layers, hidden %d), %s weights %s, %d threads",
                     glm.location(), c.numLayers(), c.hiddenSize(), type, ProgressBar.bytes(glm.model().weights().matrixBytes()), glm.threads()));
             info.println(String.format(Locale.ROOT, "load: %.2f s, peak RSS %s", loadSeconds, rss(rssAfterLoad)));
             if (!json) {
                 info.println();
-                info.println("| test     |            tokens/s | threads | type |");
-                info.println("| -------- | ------------------- | ------- | ---- |");
+                info.println("| test     | streams |            tokens/s | threads | type       |");
+                info.println("| -------- | ------- | ------------------- | ------- | ---------- |");
             }
             info.flush();
             Sequence seq = glm.newSequence();
@@ -122,7 +140,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (int n : generations) {
                 if (n > 0) {
-                    report(measure(glm, seq, random, 0, n, type), loadSeconds);
+                    for (int st : streams) {
+                        report(st == 1 ? measure(glm, seq, random, 0, n, type) : measureStreams(glm, random, n, st, type), loadSeconds);
+                    }
                 }
             }
             info.println((json ? "" : "\n") + "peak RSS " + rss(peakRss()));
@@ -147,7 +167,29 @@ final class BenchCommand implements Callable<Integer> {
             }
             tps[r] = ids.length * 1e9 / (System.nanoTime() - start);
         }
-        return new Result(nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, nPrompt, nGen, glm.threads(), type, tps);
+        return new Result(nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, nPrompt, nGen, 1, glm.threads(), type, tps);
+    }
+
+    /** {@code streams} requests of {@code nGen} tokens each, decoded together by the scheduler. */
+    private Result measureStreams(ChatGLM glm, SplittableRandom random, int nGen, int streams, String type) {
+        double[] tps = new double[repetitions];
+        // No stop ids, so that every stream generates exactly nGen tokens.
+        var options = new GenerationOptions(SamplingParams.greedy(), nGen, new int[0], null);
+        try (BatchScheduler scheduler = glm.newScheduler(streams, 0)) {
+            for (int r = 0; r < repetitions; r++) {
+                long start = System.nanoTime();
+                List<Ticket> tickets = new ArrayList<>();
+                for (int s = 0; s < streams; s++) {
+                    tickets.add(scheduler.submit(new BatchRequest(randomIds(random, 1), options), TokenListener.NONE));
+                }
+                long tokens = 0;
+                for (Ticket t : tickets) {
+                    tokens += t.result().join().ids().length;
+                }
+                tps[r] = tokens * 1e9 / (System.nanoTime() - start);
+            }
+        }
+        return new Result("tg" + nGen, 0, nGen, streams, glm.threads(), type, tps);
     }
 
     private void report(Result r, double loadSeconds) {
@@ -156,6 +198,7 @@ final class BenchCommand implements Callable<Integer> {
             line.put("test", r.test());
             line.put("n_prompt", r.nPrompt());
             line.put("n_gen", r.nGen());
+            line.put("streams", r.streams());
             line.put("threads", r.threads());
             line.put("type", r.type());
             line.put("repetitions", r.tokensPerSecond().length);
@@ -169,7 +212,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalStateException(e);
             }
         } else {
-            io.out().println(String.format(Locale.ROOT, "| %-8s | %19s | %7d | %-4s |", r.test(),
+            io.out().println(String.format(Locale.ROOT, "| %-8s | %7d | %19s | %7d | %-10s |", r.test(), r.streams(),
                     String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.stddev()), r.threads(), r.type()));
         }
         io.out().flush();

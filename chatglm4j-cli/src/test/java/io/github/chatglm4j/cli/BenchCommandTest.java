@@ -32,12 +32,30 @@ class BenchCommandTest {
 
     @Test
     void theTableHasARowPerTest() {
-        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "4", "-n", "2", "--no-warmup");
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "4", "-n", "2", "-r", "1", "--no-warmup");
 
         assertThat(run.exitCode()).as("%s", run).isZero();
-        assertThat(run.outLines()).anyMatch(l -> l.matches("\\| pp4 +\\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16  \\|"))
-                .anyMatch(l -> l.matches("\\| tg2 +\\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16  \\|"))
+        assertThat(run.outLines()).anyMatch(l -> l.matches("\\| pp4 +\\| +1 \\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16 +\\|"))
+                .anyMatch(l -> l.matches("\\| tg2 +\\| +1 \\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16 +\\|"))
                 .anyMatch(l -> l.startsWith("load: "));
+    }
+
+    @Test
+    void streamsRunGenerationTestsThroughTheScheduler() {
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "0", "-n", "5", "-s", "1,3", "-r", "1", "--json");
+
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        List<JsonNode> lines = run.outLines().stream().map(Cli::json).toList();
+        assertThat(lines).extracting(l -> l.get("test").asText()).containsExactly("tg5", "tg5");
+        assertThat(lines).extracting(l -> l.get("streams").asInt()).containsExactly(1, 3);
+        assertThat(lines).allSatisfy(l -> assertThat(l.get("tokens_per_second").asDouble()).isPositive());
+    }
+
+    @Test
+    void zeroStreamsIsAUsageError() {
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-n", "2", "-s", "0");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--streams");
     }
 
     @Test

@@ -54,6 +54,24 @@ public final class ChatGLMWeights {
         return layers.length > 0 ? layers[0].qkv().type() : output.type();
     }
 
+    /**
+     * A short label for the matrices' storage: the type name when all layers share one, else the type holding
+     * most bytes followed by "mix" (llama.cpp's Q4_K_M files mix Q4_K, Q5_K, Q6_K, Q5_0 and Q8_0).
+     */
+    public String typeLabel() {
+        java.util.Map<TensorType, Long> bytes = new java.util.EnumMap<>(TensorType.class);
+        for (LayerWeights l : layers) {
+            for (WeightMatrix m : new WeightMatrix[]{l.qkv(), l.dense(), l.hTo4h(), l.fourHToH()}) {
+                bytes.merge(m.type(), m.data().byteSize(), Long::sum);
+            }
+        }
+        if (bytes.isEmpty()) {
+            return output.type().name();
+        }
+        TensorType main = java.util.Collections.max(bytes.entrySet(), java.util.Map.Entry.comparingByValue()).getKey();
+        return bytes.size() == 1 ? main.name() : main.name() + " mix";
+    }
+
     /** Bytes of all matrices, as stored. */
     public long matrixBytes() {
         long n = embedding.data().byteSize() + output.data().byteSize();
