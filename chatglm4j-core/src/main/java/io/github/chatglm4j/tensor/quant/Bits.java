@@ -50,12 +50,15 @@ final class Bits {
         return h;
     }
 
-    /** C {@code roundf}: halves go away from zero (unlike {@link Math#round}, which goes up, and rint, to even). */
-    static float roundHalfAway(float v) {
+    /**
+     * C {@code roundf} for {@code |v| < 2^31}: halves go away from zero (unlike {@link Math#round}, which goes up,
+     * and rint, to even). Not {@code (int) (|v| + 0.5f)}: that sum rounds 0.49999997 up to 1.
+     */
+    static int roundHalfAway(float v) {
         float a = Math.abs(v);
-        float f = (float) Math.floor(a);
-        float r = a - f >= 0.5f ? f + 1 : f; // a - f is exact
-        return Math.copySign(r, v);
+        int f = (int) a;
+        int r = a - f >= 0.5f ? f + 1 : f; // a - f is exact
+        return v < 0 ? -r : r;
     }
 
     /** Rejects NaN and infinities, which no block format can hold. */
