@@ -18,8 +18,11 @@ import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.model.ChatGLMModel;
 import io.github.chatglm4j.model.ChatGLMWeights;
 import io.github.chatglm4j.tensor.Parallel;
+import io.github.chatglm4j.tensor.WeightMatrix;
+import io.github.chatglm4j.tensor.quant.MatrixQuantizer;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,10 +47,11 @@ public final class ChatGLM implements AutoCloseable {
     private final ChatGLMModel model;
     private final TensorSource weightsSource;
     private final Parallel pool;
+    private final MatrixQuantizer quantized;
     private final int contextSize;
 
     private ChatGLM(Path location, ChatGLMConfig config, ChatGLMTokenizer tokenizer, ChatGLMModel model,
-                    TensorSource weightsSource, Parallel pool, int contextSize) {
+                    TensorSource weightsSource, Parallel pool, MatrixQuantizer quantized, int contextSize) {
         this.location = location;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -55,6 +59,7 @@ public final class ChatGLM implements AutoCloseable {
         this.model = model;
         this.weightsSource = weightsSource;
         this.pool = pool;
+        this.quantized = quantized;
         this.contextSize = contextSize;
     }
 
@@ -65,7 +70,9 @@ public final class ChatGLM implements AutoCloseable {
 
     /**
      * Loads a Hugging Face model directory ({@code config.json}, {@code tokenizer.model} and safetensors or
-     * PyTorch weights). Problems with the files are reported as {@link ModelFormatException}.
+     * PyTorch weights). Problems with the files are reported as {@link ModelFormatException}. With
+     * {@link LoadOptions#quant()} set, the layer matrices are quantized into native memory (progress stage
+     * "quantizing"), freed by {@link #close()}; weights that are already quantized are then an error.
      */
     public static ChatGLM load(Path dir, LoadOptions options) {
         if (!Files.isDirectory(dir)) {
@@ -76,34 +83,48 @@ public final class ChatGLM implements AutoCloseable {
         int context = options.contextSize() > 0 ? options.contextSize() : Math.min(config.seqLength(), LoadOptions.DEFAULT_CONTEXT);
         TensorSource source = HuggingFaceCheckpoint.open(dir, options.progress());
         Parallel pool = null;
+        MatrixQuantizer quantizer = null;
         try {
-            ChatGLMWeights weights = ChatGLMWeights.bind(config, source);
-            if (options.preload()) {
-                preload(source, options.progress());
-            }
             pool = Parallel.create(options.threads());
-            return new ChatGLM(dir, config, tokenizer, new ChatGLMModel(config, weights, pool), source, pool, context);
+            ChatGLMWeights weights;
+            if (options.quant() == null) {
+                weights = ChatGLMWeights.bind(config, source);
+            } else {
+                LoadProgress progress = options.progress();
+                quantizer = new MatrixQuantizer(pool, (done, total) -> progress.update("quantizing", done, total));
+                weights = ChatGLMWeights.bind(config, source, options.quant(), quantizer);
+            }
+            if (options.preload()) {
+                // after quantizing, only the matrices still read from the files (the embedding) need their pages
+                preload(options.quant() == null
+                        ? source.tensors().stream().map(TensorEntry::data).toList()
+                        : weights.matrices().values().stream().map(WeightMatrix::data).filter(MemorySegment::isMapped).toList(),
+                        options.progress());
+            }
+            return new ChatGLM(dir, config, tokenizer, new ChatGLMModel(config, weights, pool), source, pool, quantizer, context);
         } catch (RuntimeException e) {
             source.close();
             if (pool != null) {
                 pool.close();
+            }
+            if (quantizer != null) {
+                quantizer.close();
             }
             throw e;
         }
     }
 
     /** Touches every page of the weights so that the first reply is not slowed by disk reads. */
-    private static void preload(TensorSource source, LoadProgress progress) {
-        List<TensorEntry> tensors = source.tensors();
+    private static void preload(List<MemorySegment> segments, LoadProgress progress) {
         long total = 0;
-        for (TensorEntry t : tensors) {
-            total += t.data().byteSize();
+        for (MemorySegment s : segments) {
+            total += s.byteSize();
         }
         long done = 0;
         progress.update("reading", 0, total);
-        for (TensorEntry t : tensors) {
-            t.data().load();
-            done += t.data().byteSize();
+        for (MemorySegment s : segments) {
+            s.load();
+            done += s.byteSize();
             progress.update("reading", done, total);
         }
     }
@@ -189,5 +210,8 @@ public final class ChatGLM implements AutoCloseable {
     public void close() {
         pool.close();
         weightsSource.close();
+        if (quantized != null) {
+            quantized.close();
+        }
     }
 }

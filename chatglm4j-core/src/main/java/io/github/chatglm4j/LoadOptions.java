@@ -1,6 +1,10 @@
 package io.github.chatglm4j;
 
 import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.tensor.TensorType;
+
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * How to load a model.
@@ -9,10 +13,17 @@ import io.github.chatglm4j.format.LoadProgress;
  * @param contextSize tokens per conversation, prompt and reply together (0: the model's seq_length, at most 8192)
  * @param preload     read every weight page into memory while loading (with progress) instead of on first use
  * @param progress    receives loading progress
+ * @param quant       quantize the layer matrices to this type while loading (and the output layer to Q8_0), as the
+ *                    reference {@code .quantize(8)} / {@code .quantize(4)} do; null keeps the stored types. One of
+ *                    {@link #QUANT_TYPES}; the weights must be stored as F32, F16 or BF16.
  */
-public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
+public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant) {
     /** Default context when the model allows more: 8K tokens keeps the F32 KV cache of a 6B model under 0.5 GB. */
     public static final int DEFAULT_CONTEXT = 8192;
+
+    /** The types a model can be quantized to while loading. */
+    public static final Set<TensorType> QUANT_TYPES =
+            Set.copyOf(EnumSet.of(TensorType.Q8_0, TensorType.Q4_0, TensorType.Q4_1, TensorType.Q5_0, TensorType.Q5_1));
 
     public LoadOptions {
         if (threads < 1) {
@@ -21,26 +32,39 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
         if (contextSize < 0) {
             throw new IllegalArgumentException("context size must be >= 0, got " + contextSize);
         }
+        if (quant != null && !QUANT_TYPES.contains(quant)) {
+            throw new IllegalArgumentException("cannot quantize a model to " + quant + " while loading; supported: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1");
+        }
         progress = progress == null ? LoadProgress.NONE : progress;
     }
 
+    /** Options without load-time quantization. */
+    public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
+        this(threads, contextSize, preload, progress, null);
+    }
+
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null);
     }
 
     public LoadOptions withThreads(int t) {
-        return new LoadOptions(t, contextSize, preload, progress);
+        return new LoadOptions(t, contextSize, preload, progress, quant);
     }
 
     public LoadOptions withContextSize(int c) {
-        return new LoadOptions(threads, c, preload, progress);
+        return new LoadOptions(threads, c, preload, progress, quant);
     }
 
     public LoadOptions withPreload(boolean p) {
-        return new LoadOptions(threads, contextSize, p, progress);
+        return new LoadOptions(threads, contextSize, p, progress, quant);
     }
 
     public LoadOptions withProgress(LoadProgress p) {
-        return new LoadOptions(threads, contextSize, preload, p);
+        return new LoadOptions(threads, contextSize, preload, p, quant);
+    }
+
+    /** Quantize while loading ({@code null}: keep the stored types). */
+    public LoadOptions withQuant(TensorType q) {
+        return new LoadOptions(threads, contextSize, preload, progress, q);
     }
 }

@@ -6,8 +6,14 @@ import io.github.chatglm4j.format.TensorSource;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.Vectors;
 import io.github.chatglm4j.tensor.WeightMatrix;
+import io.github.chatglm4j.tensor.quant.MatrixQuantizer;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * All weights of a ChatGLM3 model, checked against the config. Matrices stay in the checkpoint's mapping in their
@@ -15,6 +21,12 @@ import java.util.Arrays;
  */
 public final class ChatGLMWeights {
     static final String PREFIX = "transformer.";
+    private static final String EMBEDDING = "embedding.word_embeddings.weight";
+    private static final String QKV = "self_attention.query_key_value.weight";
+    private static final String DENSE = "self_attention.dense.weight";
+    private static final String H_TO_4H = "mlp.dense_h_to_4h.weight";
+    private static final String FOUR_H_TO_H = "mlp.dense_4h_to_h.weight";
+    private static final String OUTPUT = "output_layer.weight";
 
     final WeightMatrix embedding;
     final LayerWeights[] layers;
@@ -31,22 +43,82 @@ public final class ChatGLMWeights {
     /** Binds every tensor the config requires, failing with the file and tensor name on any mismatch. */
     public static ChatGLMWeights bind(ChatGLMConfig c, TensorSource source) {
         var b = new Binder(source);
-        WeightMatrix embedding = b.matrix("embedding.word_embeddings.weight", c.vocabSize(), c.hiddenSize());
+        WeightMatrix embedding = b.matrix(EMBEDDING, c.vocabSize(), c.hiddenSize());
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
-            String p = "encoder.layers." + i + ".";
+            String p = layerPrefix(i);
             layers[i] = new LayerWeights(
                     b.vector(p + "input_layernorm.weight", c.hiddenSize()),
-                    b.matrix(p + "self_attention.query_key_value.weight", c.qkvSize(), c.hiddenSize()),
+                    b.matrix(p + QKV, c.qkvSize(), c.hiddenSize()),
                     b.vector(p + "self_attention.query_key_value.bias", c.qkvSize()),
-                    b.matrix(p + "self_attention.dense.weight", c.hiddenSize(), c.numHeads() * c.headDim()),
+                    b.matrix(p + DENSE, c.hiddenSize(), c.numHeads() * c.headDim()),
                     b.vector(p + "post_attention_layernorm.weight", c.hiddenSize()),
-                    b.matrix(p + "mlp.dense_h_to_4h.weight", 2 * c.ffnHiddenSize(), c.hiddenSize()),
-                    b.matrix(p + "mlp.dense_4h_to_h.weight", c.hiddenSize(), c.ffnHiddenSize()));
+                    b.matrix(p + H_TO_4H, 2 * c.ffnHiddenSize(), c.hiddenSize()),
+                    b.matrix(p + FOUR_H_TO_H, c.hiddenSize(), c.ffnHiddenSize()));
         }
         float[] finalNorm = b.vector("encoder.final_layernorm.weight", c.hiddenSize());
-        WeightMatrix output = b.matrix("output_layer.weight", c.vocabSize(), c.hiddenSize());
+        WeightMatrix output = b.matrix(OUTPUT, c.vocabSize(), c.hiddenSize());
         return new ChatGLMWeights(embedding, layers, finalNorm, output);
+    }
+
+    private static String layerPrefix(int i) {
+        return "encoder.layers." + i + ".";
+    }
+
+    /**
+     * Binds as {@link #bind(ChatGLMConfig, TensorSource)}, then, if {@code quant} is not null, quantizes the four
+     * linear matrices of every layer to {@code quant} and the output layer to Q8_0 (close to F16 in quality at half
+     * its bytes) with {@code quantizer}, which owns the new matrices; the embedding keeps its stored type since only
+     * single rows of it are read. An output layer that is already quantized is kept; layer matrices that are
+     * already quantized are an error, as is a column count that is not a multiple of the block size.
+     */
+    public static ChatGLMWeights bind(ChatGLMConfig c, TensorSource source, TensorType quant, MatrixQuantizer quantizer) {
+        ChatGLMWeights stored = bind(c, source);
+        if (quant == null) {
+            return stored;
+        }
+        List<MatrixQuantizer.Job> jobs = new ArrayList<>();
+        for (var e : stored.matrices().entrySet()) {
+            WeightMatrix m = e.getValue();
+            boolean isOutput = m == stored.output;
+            if (m == stored.embedding || isOutput && m.type().isQuantized()) {
+                continue;
+            }
+            if (m.type().isQuantized()) {
+                throw new ModelFormatException(source.location(), "cannot quantize to " + quant + ": the weights are already quantized ('"
+                        + e.getKey() + "' is " + m.type() + "); load them without a quantization type");
+            }
+            jobs.add(new MatrixQuantizer.Job(e.getKey(), m, isOutput ? TensorType.Q8_0 : quant));
+        }
+        List<WeightMatrix> q;
+        try {
+            q = quantizer.quantize(jobs);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(source.location(), e.getMessage(), e);
+        }
+        var it = q.iterator();
+        LayerWeights[] layers = new LayerWeights[stored.layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            LayerWeights l = stored.layers[i];
+            layers[i] = new LayerWeights(l.inputNorm(), it.next(), l.qkvBias(), it.next(), l.postNorm(), it.next(), it.next());
+        }
+        WeightMatrix output = it.hasNext() ? it.next() : stored.output;
+        return new ChatGLMWeights(stored.embedding, layers, stored.finalNorm, output);
+    }
+
+    /** Every matrix by its checkpoint name, in file order: the embedding, each layer's four, the output layer. */
+    public Map<String, WeightMatrix> matrices() {
+        Map<String, WeightMatrix> m = new LinkedHashMap<>();
+        m.put(PREFIX + EMBEDDING, embedding);
+        for (int i = 0; i < layers.length; i++) {
+            String p = PREFIX + layerPrefix(i);
+            m.put(p + QKV, layers[i].qkv());
+            m.put(p + DENSE, layers[i].dense());
+            m.put(p + H_TO_4H, layers[i].hTo4h());
+            m.put(p + FOUR_H_TO_H, layers[i].fourHToH());
+        }
+        m.put(PREFIX + OUTPUT, output);
+        return Collections.unmodifiableMap(m);
     }
 
     /** The stored type of the big matrices (for display). */

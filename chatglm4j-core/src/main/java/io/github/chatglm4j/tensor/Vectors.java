@@ -1,5 +1,7 @@
 package io.github.chatglm4j.tensor;
 
+import io.github.chatglm4j.tensor.quant.Quantization;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -11,7 +13,7 @@ public final class Vectors {
 
     /**
      * Reads a 1-D tensor (norm weight, bias) of {@code n} values of {@code type} into a new float[], converting
-     * F16/BF16 exactly. The segment must hold exactly {@code n} values.
+     * F16/BF16 exactly and dequantizing block types. The segment must hold exactly {@code n} values.
      */
     public static float[] toFloatArray(MemorySegment data, TensorType type, int n) {
         Objects.requireNonNull(data, "data");
@@ -25,7 +27,11 @@ public final class Vectors {
                     + " bytes, the segment has " + data.byteSize());
         }
         float[] out = new float[n];
-        Decode.row(type, data, 0, out, 0, n);
+        if (type.isQuantized()) {
+            Quantization.dequantizeRow(type, data, 0, out, 0, n);
+        } else {
+            Decode.row(type, data, 0, out, 0, n);
+        }
         return out;
     }
 }

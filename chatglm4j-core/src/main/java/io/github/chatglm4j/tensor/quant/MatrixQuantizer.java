@@ -1,0 +1,140 @@
+package io.github.chatglm4j.tensor.quant;
+
+import io.github.chatglm4j.tensor.Parallel;
+import io.github.chatglm4j.tensor.TensorType;
+import io.github.chatglm4j.tensor.WeightMatrix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Quantizes float weight matrices (F32, F16, BF16, typically slices of a file mapping) into native memory that it
+ * owns: one allocation per matrix in a shared arena, freed by {@link #close()}. Rows are decoded one at a time
+ * into a small float buffer, never the whole matrix, and split across the threads of a {@link Parallel} pool.
+ */
+public final class MatrixQuantizer implements AutoCloseable {
+
+    /** Receives progress in bytes of source data converted, out of the total of one {@link #quantize} call. */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (done, total) -> { };
+
+        void update(long done, long total);
+    }
+
+    /**
+     * One matrix to convert.
+     *
+     * @param name   for error messages (the tensor name)
+     * @param source a float matrix
+     * @param target a block-quantized type whose block size divides the column count
+     */
+    public record Job(String name, WeightMatrix source, TensorType target) {
+        public Job {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /** Source bytes per progress step (and per hand-off to the pool): frequent updates, negligible overhead. */
+    private static final long BATCH_BYTES = 8L << 20;
+
+    private final Arena arena = Arena.ofShared();
+    private final Parallel pool;
+    private final Progress progress;
+    private long allocated;
+    private boolean closed;
+
+    /** {@code pool} may be null to run on the caller only. */
+    public MatrixQuantizer(Parallel pool, Progress progress) {
+        this.pool = pool;
+        this.progress = progress == null ? Progress.NONE : progress;
+    }
+
+    /**
+     * Converts every job (all are checked before any work starts) and returns the quantized matrices in job order.
+     * Throws {@link IllegalArgumentException} naming the tensor if a source is not F32/F16/BF16, a target is not a
+     * block type or the column count is not a multiple of its block size, or a value cannot be quantized.
+     */
+    public List<WeightMatrix> quantize(List<Job> jobs) {
+        if (closed) {
+            throw new IllegalStateException("the quantizer is closed");
+        }
+        long total = 0;
+        for (Job job : jobs) {
+            check(job);
+            total += job.source().data().byteSize();
+        }
+        List<WeightMatrix> out = new ArrayList<>(jobs.size());
+        long done = 0;
+        progress.update(0, total);
+        for (Job job : jobs) {
+            WeightMatrix src = job.source();
+            BlockCodec codec = BlockCodec.of(job.target());
+            long rowBytes = job.target().rowBytes(src.cols());
+            MemorySegment dst = arena.allocate(rowBytes * src.rows(), 64);
+            allocated += dst.byteSize();
+            long srcRowBytes = src.data().byteSize() / src.rows();
+            int batch = (int) Math.clamp(BATCH_BYTES / srcRowBytes, 1, src.rows());
+            for (int r0 = 0; r0 < src.rows(); r0 += batch) {
+                int first = r0;
+                int n = Math.min(batch, src.rows() - r0);
+                Parallel.RangeBody body = (a, b) -> {
+                    float[] row = new float[src.cols()];
+                    for (int r = first + a; r < first + b; r++) {
+                        src.copyRow(r, row, 0);
+                        try {
+                            codec.quantize(row, 0, row.length, dst, r * rowBytes);
+                        } catch (IllegalArgumentException e) {
+                            throw new IllegalArgumentException("cannot quantize row " + r + " of '" + job.name()
+                                    + "' to " + job.target() + ": " + e.getMessage(), e);
+                        }
+                    }
+                };
+                if (pool == null) {
+                    body.run(0, n);
+                } else {
+                    pool.forRange(n, body);
+                }
+                done += n * srcRowBytes;
+                progress.update(done, total);
+            }
+            out.add(new WeightMatrix(dst, job.target(), src.rows(), src.cols()));
+        }
+        return out;
+    }
+
+    private static void check(Job job) {
+        WeightMatrix src = job.source();
+        if (src.type().isQuantized()) {
+            throw new IllegalArgumentException("cannot quantize '" + job.name() + "': it is already " + src.type());
+        }
+        if (!job.target().isQuantized()) {
+            throw new IllegalArgumentException("cannot quantize '" + job.name() + "' to " + job.target()
+                    + ": not a block-quantized type");
+        }
+        int bs = job.target().blockSize();
+        if (src.cols() % bs != 0) {
+            throw new IllegalArgumentException("cannot quantize '" + job.name() + "' [" + src.rows() + ", " + src.cols()
+                    + "] to " + job.target() + ": " + src.cols() + " columns is not a multiple of its block size " + bs);
+        }
+    }
+
+    /** Native bytes held by the quantized matrices. */
+    public long allocatedBytes() {
+        return allocated;
+    }
+
+    /** Frees every quantized matrix; they must not be used afterwards. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.github.chatglm4j.tensor.quant;
+
+import io.github.chatglm4j.tensor.TensorType;
+
+/**
+ * Q5_0: 32 weights as a half scale {@code d}, 32 fifth bits (little-endian u32, bit j for weight j) and 16 bytes
+ * of low nibbles (as Q4_0), {@code w = d·(q - 16)}. Byte-exact to ggml's reference: {@code d = m / -16} with
+ * {@code m} the signed element of largest magnitude, {@code q = min(31, trunc(x·(1/d) + 16.5))}, the sum rounded
+ * once from the exact product (see {@link Q4_0Codec}).
+ */
+final class Q5_0Codec extends BlockCodec {
+    static final Q5_0Codec INSTANCE = new Q5_0Codec();
+    private static final int QK = 32;
+
+    private Q5_0Codec() {
+        super(TensorType.Q5_0);
+    }
+
+    @Override
+    void quantizeBlock(float[] x, int xOff, byte[] out, int outOff) {
+        Bits.requireFinite(x, xOff, QK);
+        float amax = 0;
+        float max = 0;
+        for (int j = 0; j < QK; j++) {
+            float v = x[xOff + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        float d = max / -16;
+        float id = d != 0 ? 1 / d : 0;
+        Bits.putShort(out, outOff, Bits.toHalf(d, x, xOff, QK));
+        int qh = 0;
+        for (int j = 0; j < QK / 2; j++) {
+            int q0 = Math.min(31, (int) (float) ((double) x[xOff + j] * id + 16.5));
+            int q1 = Math.min(31, (int) (float) ((double) x[xOff + j + QK / 2] * id + 16.5));
+            out[outOff + 6 + j] = (byte) ((q0 & 0x0F) | (q1 & 0x0F) << 4);
+            qh |= (q0 >> 4) << j | (q1 >> 4) << (j + QK / 2);
+        }
+        Bits.putInt(out, outOff + 2, qh);
+    }
+
+    @Override
+    void dequantizeBlock(byte[] in, int inOff, float[] y, int yOff) {
+        float d = Bits.half(in, inOff);
+        int qh = Bits.getInt(in, inOff + 2);
+        for (int j = 0; j < QK / 2; j++) {
+            int b = in[inOff + 6 + j] & 0xFF;
+            int q0 = (b & 0x0F) | ((qh >>> j) & 1) << 4;
+            int q1 = (b >> 4) | ((qh >>> (j + QK / 2)) & 1) << 4;
+            y[yOff + j] = d * (q0 - 16);
+            y[yOff + j + QK / 2] = d * (q1 - 16);
+        }
+    }
+}
