@@ -104,7 +104,7 @@ final class ChatEndpoint {
         for (var chunk : responses.chunks(finish.deltas(), includeUsage)) {
             events.send(chunk);
         }
-        events.send(responses.finishChunk(finish.finishReason(), usage, includeUsage));
+        events.send(responses.finishChunk(finish.finishReason(), includeUsage));
         if (includeUsage) {
             events.send(responses.usageChunk(usage));
         }

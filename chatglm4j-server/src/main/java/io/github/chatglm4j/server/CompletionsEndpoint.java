@@ -103,11 +103,7 @@ final class CompletionsEndpoint {
         String finish = finishReason(g, run);
         server.metrics().finished(finish);
         Usage usage = Usage.of(g);
-        ObjectNode last = chunk(id, created, backend, choice("", finish), includeUsage);
-        if (!includeUsage) {
-            last.set("usage", usage.toJson());
-        }
-        events.send(last);
+        events.send(chunk(id, created, backend, choice("", finish), includeUsage));
         if (includeUsage) {
             ObjectNode u = header(id, created, backend, null);
             u.set("usage", usage.toJson());

@@ -91,15 +91,12 @@ public record ChatResponses(String id, long created, String model, boolean legac
     }
 
     /**
-     * The last chunk of the choice: empty delta and the finish reason. The usage rides along when the client did not
-     * ask for the separate usage chunk (llama.cpp does the same; clients that never ask still get counts).
+     * The last chunk of the choice: empty delta and the finish reason. Usage is never attached here: openai-java's
+     * {@code ChatCompletionAccumulator} takes any chunk with a usage for the final usage chunk and fails on its
+     * choices, so counts go only in the separate chunk that {@code include_usage} asks for, as OpenAI sends them.
      */
-    public ObjectNode finishChunk(String finishReason, Usage usage, boolean includeUsage) {
-        ObjectNode chunk = chunk(NODES.objectNode(), finishReason, includeUsage);
-        if (!includeUsage) {
-            chunk.set("usage", usage.toJson());
-        }
-        return chunk;
+    public ObjectNode finishChunk(String finishReason, boolean includeUsage) {
+        return chunk(NODES.objectNode(), finishReason, includeUsage);
     }
 
     /** {@code stream_options.include_usage}: the extra chunk with no choices and the usage. */
