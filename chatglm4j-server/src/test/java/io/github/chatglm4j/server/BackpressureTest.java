@@ -1,7 +1,6 @@
 package io.github.chatglm4j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -81,6 +80,5 @@ class BackpressureTest {
             assertThat(h.post("/v1/chat/completions", "{\"max_tokens\": 3, \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}").statusCode())
                     .isEqualTo(200);
         }
-        assertThat(ChatGLMTokenizer.VOCAB_SIZE).isPositive();
     }
 }
