@@ -8,6 +8,7 @@ import io.github.chatglm4j.server.chat.InvalidRequestException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
@@ -65,6 +66,9 @@ public final class OpenAiServer implements AutoCloseable {
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+        } catch (UnresolvedAddressException e) {
+            throw new UncheckedIOException("cannot listen on " + options.host() + ":" + options.port() + ": unknown host",
+                    new IOException(e));
         }
     }
 

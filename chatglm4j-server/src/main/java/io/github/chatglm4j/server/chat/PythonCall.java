@@ -12,17 +12,17 @@ import java.util.Map;
  * Values are written as Python's {@code repr} writes them (strings in single quotes unless they contain one and no
  * double quote, True/False/None, lists, dicts).
  */
-public final class PythonCall {
+final class PythonCall {
     private PythonCall() {
     }
 
     /** The fenced block for an assistant tool-call turn. */
-    public static String fencedToolCall(JsonNode arguments) {
+    static String fencedToolCall(JsonNode arguments) {
         return "```python\n" + toolCall(arguments) + "\n```";
     }
 
     /** The fenced block for a code-interpreter turn; the body keeps (or gets) its final newline, as the model writes it. */
-    public static String fencedCode(String code) {
+    static String fencedCode(String code) {
         return "```python\n" + code + (code.endsWith("\n") ? "" : "\n") + "```";
     }
 
