@@ -100,7 +100,7 @@ final class ServeCommand implements Callable<Integer> {
         String id = alias != null ? alias : String.valueOf(model.dir.toAbsolutePath().normalize().getFileName());
         OpenAiServer server;
         try {
-            server = OpenAiServer.start(new ServerOptions(host, port, key, corsOrigins, ServerOptions.DEFAULT_MAX_BODY_BYTES));
+            server = OpenAiServer.start(ServerOptions.of(host, port).withApiKey(key).withCorsOrigins(corsOrigins));
         } catch (UncheckedIOException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }

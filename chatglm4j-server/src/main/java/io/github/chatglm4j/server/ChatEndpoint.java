@@ -17,9 +17,11 @@ import java.util.List;
 /** {@code POST /v1/chat/completions}: the request mapped to a ChatGLM3 prompt, generated, answered whole or streamed. */
 final class ChatEndpoint {
     private final ServerState server;
+    private final long keepAliveNanos;
 
-    ChatEndpoint(ServerState server) {
+    ChatEndpoint(ServerState server, long keepAliveNanos) {
         this.server = server;
+        this.keepAliveNanos = keepAliveNanos;
     }
 
     void handle(Exchange ex, Backend backend) throws IOException {
@@ -88,7 +90,10 @@ final class ChatEndpoint {
                 for (var chunk : responses.chunks(reply.push(text), includeUsage)) {
                     events.send(chunk);
                 }
-            });
+            }, () -> {
+                server.metrics().keepAlive();
+                events.keepAlive();
+            }, keepAliveNanos);
         } catch (IOException e) {
             server.metrics().finished("cancelled");
             throw e;

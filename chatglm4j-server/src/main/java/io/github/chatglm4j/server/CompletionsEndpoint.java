@@ -25,9 +25,11 @@ final class CompletionsEndpoint {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final ServerState server;
+    private final long keepAliveNanos;
 
-    CompletionsEndpoint(ServerState server) {
+    CompletionsEndpoint(ServerState server, long keepAliveNanos) {
         this.server = server;
+        this.keepAliveNanos = keepAliveNanos;
     }
 
     private record Prompt(int[] ids, String text) {
@@ -89,7 +91,11 @@ final class CompletionsEndpoint {
             if (!echo.isEmpty()) {
                 out.send(chunk(id, created, backend, choice(echo, null), includeUsage));
             }
-            g = run.await(text -> out.send(chunk(id, created, backend, choice(text, null), includeUsage)));
+            g = run.await(text -> out.send(chunk(id, created, backend, choice(text, null), includeUsage)),
+                    () -> {
+                        server.metrics().keepAlive();
+                        out.keepAlive();
+                    }, keepAliveNanos);
         } catch (IOException e) {
             run.cancel();
             server.metrics().finished("cancelled");

@@ -162,6 +162,12 @@ final class Exchange {
             write("[DONE]");
         }
 
+        /** An SSE comment line: ignored by clients, but it fails at once if the client has gone. */
+        void keepAlive() throws IOException {
+            out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
         private void write(String data) throws IOException {
             out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
             out.flush();

@@ -13,6 +13,7 @@ import java.io.Serial;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One request inside the scheduler, seen from its HTTP handler thread. The scheduler thread only appends decoded
@@ -25,6 +26,12 @@ final class GenerationRun implements TokenListener {
     @FunctionalInterface
     interface TextSink {
         void accept(String text) throws IOException;
+    }
+
+    /** Called when nothing arrived for a while (a streaming client gets a keep-alive line, which also shows whether it is still there). */
+    @FunctionalInterface
+    interface Idle {
+        void tick() throws IOException;
     }
 
     /** The model failed while generating (a server fault, not the client's). */
@@ -86,10 +93,17 @@ final class GenerationRun implements TokenListener {
      * throws (the client is gone), the ticket is cancelled before the exception propagates.
      */
     Generation await(TextSink sink) throws IOException, Failed {
+        return await(sink, null, 0);
+    }
+
+    /** As {@link #await(TextSink)}, calling {@code idle} whenever {@code idleNanos} pass without an event. */
+    Generation await(TextSink sink, Idle idle, long idleNanos) throws IOException, Failed {
         try {
             while (true) {
-                Object event = events.take();
-                if (event instanceof String text) {
+                Object event = idle == null ? events.take() : events.poll(idleNanos, TimeUnit.NANOSECONDS);
+                if (event == null) {
+                    idle.tick();
+                } else if (event instanceof String text) {
                     if (scanner.stopped()) {
                         continue;
                     }

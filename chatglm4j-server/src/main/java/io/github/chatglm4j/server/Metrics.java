@@ -16,6 +16,7 @@ final class Metrics {
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> finished = new ConcurrentHashMap<>();
     private final LongAdder rejected = new LongAdder();
+    private final LongAdder keepAlives = new LongAdder();
 
     void request(String route, int status) {
         requests.computeIfAbsent(route + "\u0000" + status, k -> new LongAdder()).increment();
@@ -28,6 +29,14 @@ final class Metrics {
 
     void rejected() {
         rejected.increment();
+    }
+
+    void keepAlive() {
+        keepAlives.increment();
+    }
+
+    long keepAlives() {
+        return keepAlives.sum();
     }
 
     long finishedCount(String outcome) {
@@ -49,6 +58,7 @@ final class Metrics {
             out.append("chatglm_requests_finished_total{outcome=\"").append(e.getKey()).append("\"} ").append(e.getValue().sum()).append('\n');
         }
         gauge(out, "chatglm_requests_rejected_total", "counter", "Requests refused with 503 because the queue was full.", rejected.sum());
+        gauge(out, "chatglm_stream_keepalives_total", "counter", "Keep-alive comments sent on idle streams.", keepAlives.sum());
         gauge(out, "chatglm_model_loaded", "gauge", "1 once the model is loaded and requests are served.", stats == null ? 0 : 1);
         if (stats == null) {
             return out.toString();

@@ -40,13 +40,15 @@ public final class OpenAiServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Cors cors;
     private final ServerState state = new ServerState();
-    private final ChatEndpoint chat = new ChatEndpoint(state);
-    private final CompletionsEndpoint completions = new CompletionsEndpoint(state);
+    private final ChatEndpoint chat;
+    private final CompletionsEndpoint completions;
     private volatile Backend backend;
 
     private OpenAiServer(ServerOptions options) throws IOException {
         this.options = options;
         this.cors = new Cors(options.corsOrigins());
+        this.chat = new ChatEndpoint(state, options.keepAlive().toNanos());
+        this.completions = new CompletionsEndpoint(state, options.keepAlive().toNanos());
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 0);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         http.setExecutor(executor);
@@ -91,6 +93,11 @@ public final class OpenAiServer implements AutoCloseable {
     /** Requests that ended with the given OpenAI finish reason, or {@code cancelled} (client gone) / {@code error}. */
     public long finishedCount(String outcome) {
         return state.metrics().finishedCount(outcome);
+    }
+
+    /** Keep-alive comments sent so far (for tests). */
+    long keepAlives() {
+        return state.metrics().keepAlives();
     }
 
     /** Stops listening, cancels the requests still generating and closes the connections. */
