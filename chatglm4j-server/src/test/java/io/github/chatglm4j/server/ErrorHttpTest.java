@@ -192,7 +192,6 @@ class ErrorHttpTest {
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(ready.statusCode()).isEqualTo(200);
                 assertThat(json(ready).get("status").asText()).isEqualTo("ok");
-                loading.close();
             }
         }
     }
