@@ -65,6 +65,7 @@ public final class Main implements Runnable {
         var cl = new CommandLine(new Main());
         cl.addSubcommand("chat", new ChatCommand(io));
         cl.addSubcommand("generate", new GenerateCommand(io));
+        cl.addSubcommand("serve", new ServeCommand(io));
         cl.addSubcommand("tokenize", new TokenizeCommand(io));
         cl.addSubcommand("bench", new BenchCommand(io));
         cl.addSubcommand("random-model", new RandomModelCommand(io));

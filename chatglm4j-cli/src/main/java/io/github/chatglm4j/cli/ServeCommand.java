@@ -1,0 +1,152 @@
+package io.github.chatglm4j.cli;
+
+import io.github.chatglm4j.ChatGLM;
+import io.github.chatglm4j.batch.BatchScheduler;
+import io.github.chatglm4j.server.Backend;
+import io.github.chatglm4j.server.OpenAiServer;
+import io.github.chatglm4j.server.ServerOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code chatglm serve}: the OpenAI-compatible HTTP server. It listens first and loads the model after, so that
+ * {@code /health} answers 503 while loading and 200 once ready; then one line with the URL goes to stdout. It runs
+ * until Ctrl-C (or SIGTERM), which cancels running requests and closes everything.
+ */
+@Command(name = "serve", sortOptions = false,
+        description = {"Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, "
+                + "/v1/models, /tokenize, /detokenize, /health, /metrics).",
+                "Prints one line with the URL when the model is loaded; Ctrl-C stops."})
+final class ServeCommand implements Callable<Integer> {
+    /** Servers of this process, so that in-process tests can stop them as Ctrl-C would. */
+    private static final Set<ServeCommand> RUNNING = ConcurrentHashMap.newKeySet();
+
+    private final Io io;
+    private final CountDownLatch stop = new CountDownLatch(1);
+    /** Counted down once everything is closed; the shutdown hook waits for it. */
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address to listen on (0.0.0.0: every interface). Default: ${DEFAULT-VALUE}.")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000",
+            description = "TCP port (0: any free port). Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--alias", paramLabel = "NAME",
+            description = "Model id in /v1/models and responses (default: the model's directory or file name).")
+    String alias;
+
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Require 'Authorization: Bearer KEY' on every request but /health (default: env CHATGLM_API_KEY; none: no key).")
+    String apiKey;
+
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN",
+            description = "Allow browser pages from this origin (repeatable; * for any). Default: none.")
+    List<String> corsOrigins = new ArrayList<>();
+
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "4",
+            description = "Requests generated at the same time (each holds a KV cache of --ctx tokens). Default: ${DEFAULT-VALUE}.")
+    int parallel;
+
+    @Option(names = "--queue", paramLabel = "N", defaultValue = "64",
+            description = "Requests that may wait for a free slot; more get 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
+    int queue;
+
+    ServeCommand(Io io) {
+        this.io = io;
+    }
+
+    /** Stops every server started in this process (what Ctrl-C does), for tests. */
+    static void stopAll() {
+        for (ServeCommand c : RUNNING) {
+            c.stop.countDown();
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 0 || port > 65535) {
+            throw new ParameterException(spec.commandLine(), "--port must be between 0 and 65535, got " + port);
+        }
+        if (parallel < 1) {
+            throw new ParameterException(spec.commandLine(), "--parallel must be at least 1, got " + parallel);
+        }
+        if (queue < 0) {
+            throw new ParameterException(spec.commandLine(), "--queue must be at least 0, got " + queue);
+        }
+        model.loadOptions(0); // reports option mistakes before the port is taken
+        String key = apiKey != null ? apiKey : System.getenv("CHATGLM_API_KEY");
+        String id = alias != null ? alias : String.valueOf(model.dir.toAbsolutePath().normalize().getFileName());
+        OpenAiServer server;
+        try {
+            server = OpenAiServer.start(ServerOptions.of(host, port).withApiKey(key).withCorsOrigins(corsOrigins));
+        } catch (UncheckedIOException | IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
+        }
+        ChatGLM glm = null;
+        BatchScheduler scheduler = null;
+        Thread hook = new Thread(this::interrupted, "chatglm-serve-shutdown");
+        try {
+            io.err().println("chatglm: listening on " + server.baseUrl() + "; loading " + model.dir
+                    + " (/health answers 503 until the model is ready)");
+            io.err().flush();
+            glm = model.load(io, 0);
+            scheduler = glm.newScheduler(parallel, queue);
+            server.ready(Backend.of(glm, id, scheduler));
+            RUNNING.add(this);
+            Runtime.getRuntime().addShutdownHook(hook);
+            io.out().println("chatglm: serving " + id + " at " + server.baseUrl() + " (" + parallel + " parallel, queue "
+                    + queue + (key == null ? "" : ", API key required") + "); Ctrl-C stops");
+            io.out().flush();
+            stop.await();
+            io.err().println("chatglm: stopping");
+            return 0;
+        } finally {
+            RUNNING.remove(this);
+            server.close();
+            if (scheduler != null) {
+                scheduler.close();
+            }
+            if (glm != null) {
+                glm.close();
+            }
+            closed.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException | IllegalArgumentException ignored) {
+                // shutting down already, or the hook was never added
+            }
+        }
+    }
+
+    /** Ctrl-C: let the command close everything, and wait (briefly) for it before the JVM halts. */
+    private void interrupted() {
+        stop.countDown();
+        try {
+            closed.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

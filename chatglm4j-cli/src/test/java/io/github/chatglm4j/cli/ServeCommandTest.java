@@ -1,0 +1,85 @@
+package io.github.chatglm4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code chatglm serve} in-process on the tiny model: ready line, health, models, a keyed chat, clean stop. */
+class ServeCommandTest {
+    private static final Pattern URL = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/v1)");
+
+    @Test
+    void servesTheModelUntilStopped() throws Exception {
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        var o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        var e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Main.run(new String[]{"serve", "-m", Cli.tiny().toString(),
+                "--port", "0", "--ctx", "256", "--parallel", "2", "--api-key", "k", "-t", "1"}, Io.plain(new ByteArrayInputStream(new byte[0]), o, e)));
+        String base = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (base == null) {
+            Matcher m = URL.matcher(out.toString(StandardCharsets.UTF_8));
+            if (m.find()) {
+                base = m.group(1);
+            } else if (exit.isDone() || System.nanoTime() > deadline) {
+                throw new AssertionError("no ready line; stdout: " + out + " stderr: " + err);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        try {
+            assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).as("one ready line on stdout").hasSize(1);
+            var http = HttpClient.newHttpClient();
+            String root = base.substring(0, base.length() - "/v1".length());
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(root + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                    .isEqualTo(200);
+            HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(base + "/models")).header("Authorization", "Bearer k").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(Cli.json(models.body()).get("data").get(0).get("id").asText()).as("default alias: the directory name").isEqualTo("tiny-chatglm3");
+            HttpResponse<String> unauthorized = http.send(HttpRequest.newBuilder(URI.create(base + "/models")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(unauthorized.statusCode()).isEqualTo(401);
+            HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create(base + "/chat/completions")).header("Authorization", "Bearer k")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\": \"user\", \"content\": \"你好\"}], \"max_tokens\": 4, \"temperature\": 0}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+            JsonNode usage = Cli.json(chat.body()).get("usage");
+            assertThat(usage.get("prompt_tokens").asInt()).as("[gMASK] sop <|user|> ▁ \\n ▁你 好 <|assistant|>").isEqualTo(8);
+        } finally {
+            ServeCommand.stopAll();
+        }
+        assertThat(exit.get(60, TimeUnit.SECONDS)).as("exit code; stderr: %s", err).isZero();
+    }
+
+    @Test
+    void badOptionsAreUsageErrors() {
+        Cli.Run run = Cli.run("serve", "-m", Cli.tiny().toString(), "--parallel", "0");
+        assertThat(run.exitCode()).as("%s", run).isEqualTo(2);
+        assertThat(run.err()).contains("--parallel");
+    }
+
+    @Test
+    void aTakenPortIsAOneLineError() throws Exception {
+        try (var taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Cli.Run run = Cli.run("serve", "-m", Cli.tiny().toString(), "--port", String.valueOf(taken.getLocalPort()));
+            assertThat(run.exitCode()).as("%s", run).isEqualTo(1);
+            assertThat(run.errLines()).hasSize(1);
+            assertThat(run.err()).startsWith("chatglm: cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
+    }
+}
