@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,9 +33,9 @@ public final class GgufFile implements AutoCloseable {
         this.path = path;
         this.arena = arena;
         this.parsed = parsed;
-        var m = new java.util.LinkedHashMap<String, GgufTensor>();
+        var m = new LinkedHashMap<String, GgufTensor>();
         parsed.tensors().forEach(t -> m.put(t.name(), t));
-        this.byName = java.util.Collections.unmodifiableMap(m);
+        this.byName = Collections.unmodifiableMap(m);
     }
 
     /** Maps and parses the file. */

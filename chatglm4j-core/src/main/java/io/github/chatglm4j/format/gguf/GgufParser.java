@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -184,7 +185,7 @@ final class GgufParser {
     }
 
     private static GgufTensor locate(Cursor in, MemorySegment map, Info t, long alignment, long dataOffset) {
-        String what = "tensor " + Quote.of(t.name) + " " + java.util.Arrays.toString(t.ne) + " " + t.type;
+        String what = "tensor " + Quote.of(t.name) + " " + Arrays.toString(t.ne) + " " + t.type;
         long elements = 1;
         try {
             for (long d : t.ne) {

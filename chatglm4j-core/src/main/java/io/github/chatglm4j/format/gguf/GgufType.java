@@ -1,5 +1,7 @@
 package io.github.chatglm4j.format.gguf;
 
+import java.util.Locale;
+
 /** The value types of GGUF metadata, with their numbers in the file. */
 public enum GgufType {
     UINT8(0, 1),
@@ -61,6 +63,6 @@ public enum GgufType {
 
     /** The type name as GGUF documents it ("uint32", "string", ...). */
     String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

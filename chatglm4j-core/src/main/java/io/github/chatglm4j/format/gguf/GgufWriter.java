@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -133,7 +134,7 @@ public final class GgufWriter implements AutoCloseable {
         }
         long[] offsets = new long[tensors.size()];
         long offset = 0;
-        var names = new java.util.HashSet<String>();
+        var names = new HashSet<String>();
         for (int i = 0; i < tensors.size(); i++) {
             TensorSpec t = tensors.get(i);
             if (!names.add(t.name())) {
