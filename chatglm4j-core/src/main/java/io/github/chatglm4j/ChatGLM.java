@@ -9,6 +9,8 @@ import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.format.ModelFormatException;
 import io.github.chatglm4j.format.TensorEntry;
 import io.github.chatglm4j.format.TensorSource;
+import io.github.chatglm4j.format.gguf.GgufCheckpoint;
+import io.github.chatglm4j.format.gguf.GgufFile;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationOptions;
 import io.github.chatglm4j.generate.Generator;
@@ -63,25 +65,35 @@ public final class ChatGLM implements AutoCloseable {
         this.contextSize = contextSize;
     }
 
-    /** Loads a Hugging Face model directory with default options. */
+    /** Loads a Hugging Face model directory or a .gguf file with default options. */
     public static ChatGLM load(Path dir) {
         return load(dir, LoadOptions.defaults());
     }
 
     /**
      * Loads a Hugging Face model directory ({@code config.json}, {@code tokenizer.model} and safetensors or
-     * PyTorch weights). Problems with the files are reported as {@link ModelFormatException}. With
-     * {@link LoadOptions#quant()} set, the layer matrices are quantized into native memory (progress stage
-     * "quantizing"), freed by {@link #close()}; weights that are already quantized are then an error.
+     * PyTorch weights) or a single GGUF file as llama.cpp's converter writes it. Problems with the files are
+     * reported as {@link ModelFormatException}. With {@link LoadOptions#quant()} set, the layer matrices are
+     * quantized into native memory (progress stage "quantizing"), freed by {@link #close()}; weights that are
+     * already quantized are then an error.
      */
     public static ChatGLM load(Path dir, LoadOptions options) {
+        if (GgufFile.isGguf(dir)) {
+            GgufCheckpoint gguf = GgufCheckpoint.open(dir, options.progress());
+            return assemble(dir, gguf.config(), gguf.tokenizer(), gguf, options);
+        }
         if (!Files.isDirectory(dir)) {
-            throw new ModelFormatException(dir, Files.exists(dir) ? "not a model directory" : "no such directory");
+            throw new ModelFormatException(dir, Files.exists(dir) ? "not a model directory or GGUF file" : "no such directory");
         }
         ChatGLMConfig config = ChatGLMConfig.read(dir.resolve("config.json"));
         ChatGLMTokenizer tokenizer = ChatGLMTokenizer.load(dir.resolve("tokenizer.model"));
+        return assemble(dir, config, tokenizer, HuggingFaceCheckpoint.open(dir, options.progress()), options);
+    }
+
+    /** Binds the weights of an opened source; closes it if that fails. */
+    private static ChatGLM assemble(Path location, ChatGLMConfig config, ChatGLMTokenizer tokenizer, TensorSource source,
+                                    LoadOptions options) {
         int context = options.contextSize() > 0 ? options.contextSize() : Math.min(config.seqLength(), LoadOptions.DEFAULT_CONTEXT);
-        TensorSource source = HuggingFaceCheckpoint.open(dir, options.progress());
         Parallel pool = null;
         MatrixQuantizer quantizer = null;
         try {
@@ -101,7 +113,7 @@ public final class ChatGLM implements AutoCloseable {
                         : weights.matrices().values().stream().map(WeightMatrix::data).filter(MemorySegment::isMapped).toList(),
                         options.progress());
             }
-            return new ChatGLM(dir, config, tokenizer, new ChatGLMModel(config, weights, pool), source, pool, quantizer, context);
+            return new ChatGLM(location, config, tokenizer, new ChatGLMModel(config, weights, pool), source, pool, quantizer, context);
         } catch (RuntimeException e) {
             source.close();
             if (pool != null) {

@@ -20,8 +20,8 @@ final class ModelOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
-            description = "Model directory: config.json, tokenizer.model and safetensors or pytorch_model.bin weights.")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
+            description = "Model directory (config.json, tokenizer.model, safetensors or pytorch_model.bin) or a .gguf file.")
     Path dir;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",

@@ -285,6 +285,27 @@ public final class ChatGLMTokenizer {
         return VOCAB_SIZE;
     }
 
+    /**
+     * The SentencePiece score of an id (what a GGUF vocabulary stores next to the piece); 0 for the special tokens.
+     *
+     * @throws IndexOutOfBoundsException for ids outside [0, {@link #vocabSize()})
+     */
+    public float score(int id) {
+        piece(id);
+        return id >= SENTENCEPIECE_SIZE ? 0f : sp.score(id);
+    }
+
+    /**
+     * The SentencePiece type number of an id, as GGUF's token_type array stores it: NORMAL=1, UNKNOWN=2,
+     * CONTROL=3, USER_DEFINED=4, UNUSED=5, BYTE=6; the special tokens are CONTROL.
+     *
+     * @throws IndexOutOfBoundsException for ids outside [0, {@link #vocabSize()})
+     */
+    public int pieceType(int id) {
+        piece(id);
+        return id >= SENTENCEPIECE_SIZE ? PieceType.CONTROL.code : sp.type(id).code;
+    }
+
     /** The id of a special token string such as {@code <|user|>}, or empty if it is not one of the nine. */
     public OptionalInt specialTokenId(String token) {
         Integer id = SPECIAL_IDS.get(token);
