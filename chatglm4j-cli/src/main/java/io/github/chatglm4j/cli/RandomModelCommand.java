@@ -1,6 +1,8 @@
 package io.github.chatglm4j.cli;
 
 import io.github.chatglm4j.format.RandomCheckpointWriter;
+import io.github.chatglm4j.format.gguf.GgufModelWriter;
+import io.github.chatglm4j.format.gguf.RandomGgufWriter;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
@@ -22,8 +24,10 @@ import java.util.stream.Stream;
 
 /** {@code chatglm random-model}: a full-size checkpoint with random weights, for benchmarks without a download. */
 @Command(name = "random-model", sortOptions = false,
-        description = {"Write a ChatGLM3 model directory with random weights (config.json, tokenizer.model, "
-                + "safetensors shards and their index), e.g. to benchmark without downloading 12 GB.",
+        description = {"Write a ChatGLM3 model with random weights, e.g. to benchmark without downloading 12 GB: a "
+                + "Hugging Face directory (config.json, tokenizer.model, safetensors shards and their index), or, when "
+                + "the output ends in .gguf, one GGUF file typed like llama.cpp's quantizer would (q4_0 keeps the output "
+                + "layer in Q6_K; q4_k_m mixes Q4_K, Q5_K, Q6_K, Q5_0 and Q8_0).",
                 "Its replies are gibberish, but it has the real layout and speed."})
 final class RandomModelCommand implements Callable<Integer> {
     /** The published config.json files, embedded so that no checkpoint is needed. */
@@ -39,7 +43,8 @@ final class RandomModelCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Directory to write.")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR|FILE.gguf",
+            description = "Directory to write, or a .gguf file.")
     Path output;
 
     @Option(names = "--config", paramLabel = "NAME|FILE", defaultValue = "6b",
@@ -48,7 +53,8 @@ final class RandomModelCommand implements Callable<Integer> {
     String config;
 
     @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16",
-            description = "Weight type: f16, bf16 or f32. Default: ${DEFAULT-VALUE}.")
+            description = "Weight type: f16, bf16 or f32; for a .gguf file also q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m. "
+                    + "Default: ${DEFAULT-VALUE}.")
     String type;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed of the random weights. Default: ${DEFAULT-VALUE}.")
@@ -58,7 +64,7 @@ final class RandomModelCommand implements Callable<Integer> {
             description = "ChatGLM3's tokenizer.model to copy (it is in every ChatGLM3 checkpoint; " + TOKENIZER_URL + ").")
     Path tokenizer;
 
-    @Option(names = "--force", description = "Write into DIR even if it is not empty.")
+    @Option(names = "--force", description = "Write into DIR even if it is not empty (or replace FILE.gguf).")
     boolean force;
 
     RandomModelCommand(Io io) {
@@ -67,6 +73,9 @@ final class RandomModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (output.getFileName() != null && output.getFileName().toString().endsWith(".gguf")) {
+            return writeGguf();
+        }
         TensorType weightType = switch (type.toLowerCase(Locale.ROOT)) {
             case "f16" -> TensorType.F16;
             case "bf16" -> TensorType.BF16;
@@ -104,6 +113,52 @@ final class RandomModelCommand implements Callable<Integer> {
         io.out().println(String.format(Locale.ROOT, "wrote %s: %.2f B parameters (%d layers, hidden %d, context %d), %s of %s weights in %.1f s",
                 output, total[0] / (double) weightType.byteSize(1) / 1e9, c.numLayers(), c.hiddenSize(), c.seqLength(),
                 ProgressBar.bytes(total[0]), weightType, (System.nanoTime() - t0) / 1e9));
+        io.out().flush();
+        return 0;
+    }
+
+    private int writeGguf() throws IOException {
+        RandomGgufWriter.Mix mix;
+        try {
+            mix = RandomGgufWriter.Mix.parse(type);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--type: " + e.getMessage());
+        }
+        if (tokenizer == null) {
+            throw new CliException("random-model needs ChatGLM3's tokenizer.model for the vocabulary: pass --tokenizer FILE "
+                    + "(every ChatGLM3 checkpoint has it; download: " + TOKENIZER_URL + ")");
+        }
+        ChatGLMTokenizer vocab = ChatGLMTokenizer.load(tokenizer);
+        if (Files.exists(output) && !force) {
+            throw new CliException(output + ": exists (use --force to replace it)");
+        }
+        Path configFile = configFile();
+        ChatGLMConfig c;
+        try {
+            c = ChatGLMConfig.read(configFile);
+        } finally {
+            if (CONFIGS.containsKey(config)) {
+                Files.deleteIfExists(configFile);
+            }
+        }
+        long bytes = RandomGgufWriter.plan(c, mix).stream().mapToLong(GgufModelWriter.PlannedTensor::byteSize).sum();
+        Path parent = output.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        long free = Files.getFileStore(parent).getUsableSpace();
+        if (free < bytes) {
+            throw new CliException(String.format("not enough disk space in %s: the file needs %s, %s is free",
+                    parent, ProgressBar.bytes(bytes), ProgressBar.bytes(free)));
+        }
+        var bar = new ProgressBar(io, true);
+        long t0 = System.nanoTime();
+        try {
+            RandomGgufWriter.write(output, c, vocab, mix, seed, Runtime.getRuntime().availableProcessors(), bar, force);
+        } finally {
+            bar.finishLine();
+        }
+        io.out().println(String.format(Locale.ROOT, "wrote %s: %d layers, hidden %d, context %d, %s weights, %s in %.1f s",
+                output, c.numLayers(), c.hiddenSize(), c.seqLength(), mix.name(), ProgressBar.bytes(Files.size(output)),
+                (System.nanoTime() - t0) / 1e9));
         io.out().flush();
         return 0;
     }
