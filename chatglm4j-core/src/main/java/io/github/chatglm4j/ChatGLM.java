@@ -82,7 +82,7 @@ public final class ChatGLM implements AutoCloseable {
                 preload(source, options.progress());
             }
             pool = Parallel.create(options.threads());
-            return new ChatGLM(dir, config, tokenizer, new ChatGLMModel(config, weights, pool), source, pool, context);
+            return new ChatGLM(dir, config, tokenizer, new ChatGLMModel(config, weights, pool, options.kvType()), source, pool, context);
         } catch (RuntimeException e) {
             source.close();
             if (pool != null) {
