@@ -113,7 +113,7 @@ public final class ChatGLM implements AutoCloseable {
                         : weights.matrices().values().stream().map(WeightMatrix::data).filter(MemorySegment::isMapped).toList(),
                         options.progress());
             }
-            return new ChatGLM(location, config, tokenizer, new ChatGLMModel(config, weights, pool), source, pool, quantizer, context);
+            return new ChatGLM(location, config, tokenizer, new ChatGLMModel(config, weights, pool, options.kvType()), source, pool, quantizer, context);
         } catch (RuntimeException e) {
             source.close();
             if (pool != null) {

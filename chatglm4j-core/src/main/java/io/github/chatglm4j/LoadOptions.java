@@ -1,6 +1,7 @@
 package io.github.chatglm4j;
 
 import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.model.KvType;
 import io.github.chatglm4j.tensor.TensorType;
 
 import java.util.EnumSet;
@@ -16,9 +17,11 @@ import java.util.Set;
  * @param quant       quantize the layer matrices to this type while loading (and the output layer to Q8_0), as the
  *                    reference {@code .quantize(8)} / {@code .quantize(4)} do; null keeps the stored types. One of
  *                    {@link #QUANT_TYPES}; the weights must be stored as F32, F16 or BF16.
+ * @param kvType      how KV caches store keys and values (default F16, as llama.cpp)
  */
-public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant) {
-    /** Default context when the model allows more: 8K tokens keeps the F32 KV cache of a 6B model under 0.5 GB. */
+public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant,
+                          KvType kvType) {
+    /** Default context when the model allows more: 8K tokens are 224 MiB of F16 KV cache for a 6B model (448 in F32). */
     public static final int DEFAULT_CONTEXT = 8192;
 
     /** The types a model can be quantized to while loading. */
@@ -36,35 +39,40 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
             throw new IllegalArgumentException("cannot quantize a model to " + quant + " while loading; supported: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1");
         }
         progress = progress == null ? LoadProgress.NONE : progress;
+        kvType = kvType == null ? KvType.DEFAULT : kvType;
     }
 
-    /** Options without load-time quantization. */
+    /** Options without load-time quantization and with the default KV cache type. */
     public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
-        this(threads, contextSize, preload, progress, null);
+        this(threads, contextSize, preload, progress, null, KvType.DEFAULT);
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null, KvType.DEFAULT);
     }
 
     public LoadOptions withThreads(int t) {
-        return new LoadOptions(t, contextSize, preload, progress, quant);
+        return new LoadOptions(t, contextSize, preload, progress, quant, kvType);
     }
 
     public LoadOptions withContextSize(int c) {
-        return new LoadOptions(threads, c, preload, progress, quant);
+        return new LoadOptions(threads, c, preload, progress, quant, kvType);
     }
 
     public LoadOptions withPreload(boolean p) {
-        return new LoadOptions(threads, contextSize, p, progress, quant);
+        return new LoadOptions(threads, contextSize, p, progress, quant, kvType);
     }
 
     public LoadOptions withProgress(LoadProgress p) {
-        return new LoadOptions(threads, contextSize, preload, p, quant);
+        return new LoadOptions(threads, contextSize, preload, p, quant, kvType);
     }
 
     /** Quantize while loading ({@code null}: keep the stored types). */
     public LoadOptions withQuant(TensorType q) {
-        return new LoadOptions(threads, contextSize, preload, progress, q);
+        return new LoadOptions(threads, contextSize, preload, progress, q, kvType);
+    }
+
+    public LoadOptions withKvType(KvType k) {
+        return new LoadOptions(threads, contextSize, preload, progress, quant, k);
     }
 }

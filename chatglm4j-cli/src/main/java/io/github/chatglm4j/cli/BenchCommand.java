@@ -73,6 +73,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per test on stdout.")
     boolean json;
 
+    /** The KV cache type and its size at the context, for the JSON lines. */
+    private String kvType;
+    private long kvBytes;
+
     BenchCommand(Io io) {
         this.io = io;
     }
@@ -117,10 +121,13 @@ final class BenchCommand implements Callable<Integer> {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             long rssAfterLoad = peakRss();
             String type = glm.model().weights().typeLabel();
+            kvType = glm.model().kvType().label();
+            kvBytes = glm.model().kvType().bytes(glm.config(), glm.contextSize());
             var c = glm.config();
             info.println(String.format(Locale.ROOT, "model: %s (%d layers, hidden %d), %s weights %s, %d threads",
                     glm.location(), c.numLayers(), c.hiddenSize(), type, ProgressBar.bytes(glm.model().weights().matrixBytes()), glm.threads()));
-            info.println(String.format(Locale.ROOT, "load: %.2f s, peak RSS %s", loadSeconds, rss(rssAfterLoad)));
+            info.println(String.format(Locale.ROOT, "load: %.2f s, peak RSS %s, %s at %d tokens", loadSeconds, rss(rssAfterLoad),
+                    ModelOptions.kvCacheSummary(glm), glm.contextSize()));
             if (!json) {
                 info.println();
                 info.println("| test     | streams |            tokens/s | threads | type       |");
@@ -201,6 +208,8 @@ final class BenchCommand implements Callable<Integer> {
             line.put("streams", r.streams());
             line.put("threads", r.threads());
             line.put("type", r.type());
+            line.put("kv_type", kvType);
+            line.put("kv_cache_bytes", kvBytes);
             line.put("repetitions", r.tokensPerSecond().length);
             line.put("tokens_per_second", round(r.mean()));
             line.put("stddev", round(r.stddev()));

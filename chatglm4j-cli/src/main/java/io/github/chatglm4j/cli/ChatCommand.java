@@ -62,9 +62,9 @@ final class ChatCommand implements Callable<Integer> {
         Style errStyle = Style.forTerminal(io.stderrTerminal());
         long t0 = System.nanoTime();
         try (ChatGLM glm = model.load(io, 0); ChatConsole console = ChatConsole.open(io)) {
-            note(errStyle, String.format(Locale.ROOT, "loaded %s in %.1f s: %s weights, %d threads, context %d tokens",
+            note(errStyle, String.format(Locale.ROOT, "loaded %s in %.1f s: %s weights, %d threads, context %d tokens (%s)",
                     glm.location().getFileName(), (System.nanoTime() - t0) / 1e9,
-                    glm.model().weights().matrixType(), glm.threads(), glm.contextSize()), console.out());
+                    glm.model().weights().matrixType(), glm.threads(), glm.contextSize(), ModelOptions.kvCacheSummary(glm)), console.out());
             List<ChatMessage> start = system == null ? List.of() : List.of(ChatMessage.system(system));
             ChatSession session = glm.newChat(start);
             AtomicBoolean cancelled = new AtomicBoolean();

@@ -4,6 +4,7 @@ import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.tensor.TensorType;
 import picocli.CommandLine.ITypeConverter;
+import io.github.chatglm4j.model.KvType;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -32,6 +33,10 @@ final class ModelOptions {
             description = "Context size: prompt and reply tokens together (default: the model's seq_length, at most 8192).")
     Integer contextSize;
 
+    @Option(names = "--kv-type", paramLabel = "TYPE",
+            description = "KV cache storage: f16 (default, as llama.cpp), f32 (exact, twice the memory) or q8_0 (about half of f16).")
+    String kvType;
+
     @Option(names = "--no-preload",
             description = "Do not read all weights while loading; pages are then read from disk on first use.")
     boolean noPreload;
@@ -52,7 +57,13 @@ final class ModelOptions {
         if (contextSize != null && contextSize < 2) {
             throw new ParameterException(spec.commandLine(), "--ctx must be at least 2 tokens, got " + contextSize);
         }
-        return LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload).withQuant(quant);
+        KvType kv;
+        try {
+            kv = kvType == null ? KvType.DEFAULT : KvType.parse(kvType);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--kv-type: " + e.getMessage());
+        }
+        return LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload).withKvType(kv).withQuant(quant);
     }
 
     /** Parses {@code --quant} values: the load-time types by their lower-case ggml names, any case. */
@@ -89,5 +100,11 @@ final class ModelOptions {
                     + " tokens this model was trained for; replies past that length will degrade");
         }
         return glm;
+    }
+
+    /** "KV cache f16 224.0 MiB": the cache type and its size when a conversation fills the context. */
+    static String kvCacheSummary(ChatGLM glm) {
+        KvType type = glm.model().kvType();
+        return "KV cache " + type.label() + " " + ProgressBar.bytes(type.bytes(glm.config(), glm.contextSize()));
     }
 }

@@ -59,6 +59,35 @@ class BenchCommandTest {
     }
 
     @Test
+    void reportsTheKvCacheTypeAndItsSizeAtTheContext() {
+        // tiny-chatglm3: 2 layers x (K, V) x 2 groups x head dim 16 = 128 values per token; q8_0 stores 32 int8 + a
+        // float scale per 32 values, so 128 x 36 / 32 = 144 bytes per token, 147,456 bytes at 1024 tokens
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "4", "-n", "0", "--ctx", "1024", "--kv-type", "q8_0", "--json");
+
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        JsonNode line = Cli.json(run.outLines().getFirst());
+        assertThat(line.get("kv_type").asText()).isEqualTo("q8_0");
+        assertThat(line.get("kv_cache_bytes").asLong()).isEqualTo(147_456);
+        assertThat(run.err()).contains("KV cache q8_0 0.1 MiB at 1024 tokens");
+    }
+
+    @Test
+    void theKvCacheIsF16UnlessChosen() {
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "4", "-n", "0", "--ctx", "1024", "--json");
+
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        assertThat(Cli.json(run.outLines().getFirst()).get("kv_cache_bytes").asLong()).as("128 halves per token").isEqualTo(256L * 1024);
+    }
+
+    @Test
+    void unknownKvTypeIsAUsageError() {
+        Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "--kv-type", "q4");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.errLines()).first().asString()
+                .startsWith("chatglm: --kv-type: unknown KV cache type 'q4' (expected f32, f16 or q8_0)");
+    }
+
+    @Test
     void nothingToMeasureIsAUsageError() {
         Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "0", "-n", "0");
         assertThat(run.exitCode()).isEqualTo(2);

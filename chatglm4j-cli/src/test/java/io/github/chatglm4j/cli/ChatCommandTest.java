@@ -50,6 +50,16 @@ class ChatCommandTest {
     }
 
     @Test
+    void theStartupLineReportsTheKvCacheAtTheContextSize() {
+        // tiny-chatglm3: 2 layers x (K, V) x 2 groups x head dim 16 = 128 values per token, 4 bytes each in f32
+        Cli.Run run = chat("", "--kv-type", "f32", "--ctx", "4096");
+
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        assertThat(run.errLines()).anyMatch(l -> l.startsWith("loaded tiny-chatglm3 in ")
+                && l.endsWith(", context 4096 tokens (KV cache f32 2.0 MiB)"));
+    }
+
+    @Test
     void withoutClearTheNextTurnOnlyComputesItsNewTokens() {
         Cli.Run run = chat(FIXTURE_QUERY + "\nHello\n");
 

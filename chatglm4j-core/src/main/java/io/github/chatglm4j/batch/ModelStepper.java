@@ -20,7 +20,7 @@ public final class ModelStepper implements StepModel {
 
     @Override
     public Slot newSlot() {
-        return new CacheSlot(new KvCache(model.config(), contextSize));
+        return new CacheSlot(model.newCache(contextSize));
     }
 
     @Override

@@ -19,7 +19,7 @@ public final class Sequence {
 
     public Sequence(ChatGLMModel model, int contextSize) {
         this.model = model;
-        this.cache = new KvCache(model.config(), contextSize);
+        this.cache = model.newCache(contextSize);
     }
 
     /** The most tokens this sequence can hold. */

@@ -2,12 +2,20 @@ package io.github.chatglm4j.model;
 
 import io.github.chatglm4j.tensor.Parallel;
 
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Objects;
+import java.util.Set;
+
 /**
  * The ChatGLM3 forward pass, step for step as {@code modeling_chatglm.py}:
  * embedding → per block (RMSNorm, fused QKV + bias, rotary on half of each head, multi-query causal attention,
  * dense, residual, RMSNorm, SwiGLU MLP, residual) → final RMSNorm → untied output layer.
- * A prompt goes through as one batch (matrix × matrix); decoding feeds one token at a time through the KV cache.
- * The model is immutable and may be shared by several sequences, each with its own {@link KvCache}.
+ * A pass runs the rows of one or several sequences together: a prompt goes through as one batch of its tokens,
+ * and a decode step of several sequences as one batch of their next tokens, so each weight matrix is read once
+ * per pass (matrix × matrix); only attention is per sequence, each against its own {@link KvCache}.
+ * The model is immutable and may be shared by several sequences.
  */
 public final class ChatGLMModel {
     /** Prompt tokens processed per batch: bounds the activation memory of very long prompts. */
@@ -17,12 +25,20 @@ public final class ChatGLMModel {
     private final ChatGLMWeights weights;
     private final Parallel pool;
     private final Rope rope;
+    private final KvType kvType;
 
+    /** A model whose {@link #newCache caches} store {@link KvType#DEFAULT}. */
     public ChatGLMModel(ChatGLMConfig config, ChatGLMWeights weights, Parallel pool) {
+        this(config, weights, pool, KvType.DEFAULT);
+    }
+
+    /** A model whose {@link #newCache caches} store {@code kvType}. */
+    public ChatGLMModel(ChatGLMConfig config, ChatGLMWeights weights, Parallel pool, KvType kvType) {
         this.config = config;
         this.weights = weights;
-        this.pool = pool;
+        this.pool = Objects.requireNonNull(pool, "pool");
         this.rope = new Rope(config);
+        this.kvType = Objects.requireNonNull(kvType, "kvType");
     }
 
     public ChatGLMConfig config() {
@@ -31,6 +47,16 @@ public final class ChatGLMModel {
 
     public ChatGLMWeights weights() {
         return weights;
+    }
+
+    /** The storage type of the caches {@link #newCache} makes. */
+    public KvType kvType() {
+        return kvType;
+    }
+
+    /** An empty cache for up to {@code capacity} positions in this model's {@link #kvType()}. */
+    public KvCache newCache(int capacity) {
+        return new KvCache(config, capacity, kvType);
     }
 
     /** Receives the output of every block (before the final norm), for inspection and tests. */
@@ -51,10 +77,10 @@ public final class ChatGLMModel {
         float[] last = null;
         for (int from = 0; from < tokens.length; from += MAX_BATCH) {
             int to = Math.min(tokens.length, from + MAX_BATCH);
-            float[] normed = forward(cache, java.util.Arrays.copyOfRange(tokens, from, to), null);
+            float[] normed = forward(cache, Arrays.copyOfRange(tokens, from, to), null);
             if (to == tokens.length) {
                 int h = config.hiddenSize();
-                last = java.util.Arrays.copyOfRange(normed, (to - from - 1) * h, (to - from) * h);
+                last = Arrays.copyOfRange(normed, (to - from - 1) * h, (to - from) * h);
             }
         }
         return last;
@@ -65,61 +91,166 @@ public final class ChatGLMModel {
      * the cache and returns all rows of final-normed hidden states [n, hiddenSize].
      */
     public float[] forward(KvCache cache, int[] tokens, LayerObserver observer) {
-        final ChatGLMConfig c = config;
-        final int n = tokens.length;
-        final int hidden = c.hiddenSize();
-        final int qkvSize = c.qkvSize();
-        final int attnSize = c.numHeads() * c.headDim();
-        final int ffn = c.ffnHiddenSize();
-        final int pos0 = cache.length();
-        cache.reserve(n);
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to feed");
+        }
+        return pass(new KvCache[]{cache}, new int[]{0, tokens.length}, tokens, observer);
+    }
 
-        float[] x = new float[n * hidden];          // the residual stream
-        float[] xb = new float[n * hidden];         // normed input of a sub-block
-        float[] qkv = new float[n * qkvSize];
-        float[] att = new float[n * attnSize];
-        float[] hb = new float[n * 2 * ffn];        // gate | up
-        float[] act = new float[n * ffn];
-        float[] proj = new float[n * hidden];
-
-        for (int t = 0; t < n; t++) {
-            int id = tokens[t];
-            if (id < 0 || id >= c.vocabSize()) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+    /**
+     * One decode step for several sequences in one pass: feeds {@code tokens[i]} after the contents of
+     * {@code caches[i]} (all distinct) and returns each sequence's next-token logits. The result equals feeding
+     * each sequence alone, up to float rounding.
+     */
+    public float[][] decodeBatch(KvCache[] caches, int[] tokens) {
+        if (caches.length != tokens.length) {
+            throw new IllegalArgumentException(caches.length + " caches but " + tokens.length + " tokens");
+        }
+        int b = tokens.length;
+        if (b == 0) {
+            return new float[0][];
+        }
+        Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (KvCache cache : caches) {
+            if (!distinct.add(Objects.requireNonNull(cache, "cache"))) {
+                throw new IllegalArgumentException("the same cache appears twice in one decode batch");
             }
-            weights.embedding.copyRow(id, x, t * hidden);
+        }
+        int[] starts = new int[b + 1];
+        for (int i = 0; i <= b; i++) {
+            starts[i] = i;
+        }
+        float[] normed = pass(caches, starts, tokens, null);
+        int vocab = config.vocabSize();
+        float[] flat = new float[b * vocab];
+        weights.output.matmul(normed, b, flat, pool);
+        float[][] logits = new float[b][];
+        for (int i = 0; i < b; i++) {
+            logits[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+        }
+        return logits;
+    }
+
+    /** Output-layer logits [vocabSize] of the final-normed hidden row {@code row} of {@code normed}. */
+    public float[] logits(float[] normed, int row) {
+        int hidden = config.hiddenSize();
+        float[] h = row == 0 && normed.length == hidden ? normed
+                : Arrays.copyOfRange(normed, row * hidden, (row + 1) * hidden);
+        float[] logits = new float[config.vocabSize()];
+        weights.output.matvec(h, logits, pool);
+        return logits;
+    }
+
+    /**
+     * Runs rows {@code [starts[s], starts[s+1])} of {@code tokens} after the contents of {@code caches[s]} through
+     * every block, appends their keys and values, and returns the final-normed hidden rows.
+     */
+    private float[] pass(KvCache[] caches, int[] starts, int[] tokens, LayerObserver observer) {
+        for (int id : tokens) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        Attention.Segment[] segments = new Attention.Segment[caches.length];
+        for (int s = 0; s < caches.length; s++) {
+            int rows = starts[s + 1] - starts[s];
+            caches[s].reserve(rows);
+            segments[s] = new Attention.Segment(caches[s], starts[s], rows, caches[s].length());
+        }
+        var state = new Pass(segments, tokens.length);
+        for (int t = 0; t < tokens.length; t++) {
+            weights.embedding.copyRow(tokens[t], state.x, t * config.hiddenSize());
+        }
+        for (int l = 0; l < config.numLayers(); l++) {
+            state.attentionBlock(l);
+            state.mlpBlock(l);
+            if (observer != null) {
+                observer.layerOutput(l, state.x, tokens.length);
+            }
+        }
+        for (Attention.Segment s : segments) {
+            s.cache().advance(s.rows());
+        }
+        rmsNorm(state.x, weights.finalNorm, state.xb, tokens.length, config.hiddenSize(), config.layerNormEps());
+        return state.xb;
+    }
+
+    /** The activations of one pass of {@code n} rows, and the two halves of a block over them. */
+    private final class Pass {
+        final Attention.Segment[] segments;
+        final int n;
+        final int[] position;   // of each row
+        final float[] cos;      // [n][pairs] rotary angles of each row's position
+        final float[] sin;
+        final float[] x;        // the residual stream
+        final float[] xb;       // normed input of a sub-block
+        final float[] qkv;
+        final float[] att;
+        final float[] hb;       // gate | up
+        final float[] act;
+        final float[] proj;
+
+        Pass(Attention.Segment[] segments, int n) {
+            ChatGLMConfig c = config;
+            this.segments = segments;
+            this.n = n;
+            position = new int[n];
+            for (Attention.Segment s : segments) {
+                for (int t = 0; t < s.rows(); t++) {
+                    position[s.row0() + t] = s.pos0() + t;
+                }
+            }
+            int pairs = rope.pairs();
+            cos = new float[n * pairs];
+            sin = new float[n * pairs];
+            float[] c1 = new float[pairs];
+            float[] s1 = new float[pairs];
+            for (int t = 0; t < n; t++) {
+                rope.angles(position[t], c1, s1);
+                System.arraycopy(c1, 0, cos, t * pairs, pairs);
+                System.arraycopy(s1, 0, sin, t * pairs, pairs);
+            }
+            x = new float[n * c.hiddenSize()];
+            xb = new float[n * c.hiddenSize()];
+            qkv = new float[n * c.qkvSize()];
+            att = new float[n * c.numHeads() * c.headDim()];
+            hb = new float[n * 2 * c.ffnHiddenSize()];
+            act = new float[n * c.ffnHiddenSize()];
+            proj = new float[n * c.hiddenSize()];
         }
 
-        float[] cos = new float[rope.pairs()];
-        float[] sin = new float[rope.pairs()];
-        for (int l = 0; l < c.numLayers(); l++) {
+        /** x += dense(attention(rope(qkv(norm(x))))), storing each row's keys and values in its cache. */
+        void attentionBlock(int l) {
+            ChatGLMConfig c = config;
             LayerWeights w = weights.layers[l];
-
-            rmsNorm(x, w.inputNorm(), xb, n, hidden, c.layerNormEps());
-            w.qkv().matmul(xb, n, qkv, pool);
-            float[] keys = cache.keys(l);
-            float[] values = cache.values(l);
+            int qkvSize = c.qkvSize();
+            int attnSize = c.numHeads() * c.headDim();
             int kvSize = c.kvSize();
-            for (int t = 0; t < n; t++) {
-                int row = t * qkvSize;
-                for (int i = 0; i < qkvSize; i++) {
-                    qkv[row + i] += w.qkvBias()[i];
+            rmsNorm(x, w.inputNorm(), xb, n, c.hiddenSize(), c.layerNormEps());
+            w.qkv().matmul(xb, n, qkv, pool);
+            for (Attention.Segment s : segments) {
+                for (int t = s.row0(); t < s.row0() + s.rows(); t++) {
+                    int row = t * qkvSize;
+                    for (int i = 0; i < qkvSize; i++) {
+                        qkv[row + i] += w.qkvBias()[i];
+                    }
+                    for (int h = 0; h < c.numHeads() + c.kvGroups(); h++) {   // every query head and every key group
+                        rope.rotate(qkv, row + h * c.headDim(), cos, sin, t * rope.pairs());
+                    }
+                    s.cache().store(l, position[t], qkv, row + attnSize, row + attnSize + kvSize);
                 }
-                rope.angles(pos0 + t, cos, sin);
-                for (int h = 0; h < c.numHeads() + c.kvGroups(); h++) {   // every query head and every key group
-                    Rope.rotate(qkv, row + h * c.headDim(), cos, sin);
-                }
-                int slot = (pos0 + t) * kvSize;
-                System.arraycopy(qkv, row + attnSize, keys, slot, kvSize);
-                System.arraycopy(qkv, row + attnSize + kvSize, values, slot, kvSize);
             }
-            Attention.run(c, qkv, n, pos0, keys, values, att, pool);
+            Attention.run(c, l, segments, qkv, att, pool);
             w.dense().matmul(att, n, proj, pool);
-            for (int i = 0; i < n * hidden; i++) {
-                x[i] += proj[i];
-            }
+            add(x, proj, n * c.hiddenSize());
+        }
 
-            rmsNorm(x, w.postNorm(), xb, n, hidden, c.layerNormEps());
+        /** x += down(silu(gate(norm(x))) · up(norm(x))). */
+        void mlpBlock(int l) {
+            ChatGLMConfig c = config;
+            LayerWeights w = weights.layers[l];
+            int ffn = c.ffnHiddenSize();
+            rmsNorm(x, w.postNorm(), xb, n, c.hiddenSize(), c.layerNormEps());
             w.hTo4h().matmul(xb, n, hb, pool);
             for (int t = 0; t < n; t++) {
                 int in = t * 2 * ffn;
@@ -130,41 +261,14 @@ public final class ChatGLMModel {
                 }
             }
             w.fourHToH().matmul(act, n, proj, pool);
-            for (int i = 0; i < n * hidden; i++) {
-                x[i] += proj[i];
-            }
-            if (observer != null) {
-                observer.layerOutput(l, x, n);
-            }
+            add(x, proj, n * c.hiddenSize());
         }
-        cache.advance(n);
-        rmsNorm(x, weights.finalNorm, xb, n, hidden, c.layerNormEps());
-        return xb;
     }
 
-    /**
-     * One decode step for several sequences: feeds {@code tokens[i]} after the contents of {@code caches[i]} and
-     * returns each sequence's next-token logits.
-     */
-    public float[][] decodeBatch(KvCache[] caches, int[] tokens) {
-        if (caches.length != tokens.length) {
-            throw new IllegalArgumentException(caches.length + " caches but " + tokens.length + " tokens");
+    private static void add(float[] x, float[] y, int len) {
+        for (int i = 0; i < len; i++) {
+            x[i] += y[i];
         }
-        float[][] logits = new float[tokens.length][];
-        for (int i = 0; i < tokens.length; i++) {
-            logits[i] = logits(feed(caches[i], new int[]{tokens[i]}), 0);
-        }
-        return logits;
-    }
-
-    /** Output-layer logits [vocabSize] of the final-normed hidden row {@code row} of {@code normed}. */
-    public float[] logits(float[] normed, int row) {
-        int hidden = config.hiddenSize();
-        float[] h = row == 0 && normed.length == hidden ? normed
-                : java.util.Arrays.copyOfRange(normed, row * hidden, (row + 1) * hidden);
-        float[] logits = new float[config.vocabSize()];
-        weights.output.matvec(h, logits, pool);
-        return logits;
     }
 
     private static void rmsNorm(float[] in, float[] weight, float[] out, int n, int size, float eps) {

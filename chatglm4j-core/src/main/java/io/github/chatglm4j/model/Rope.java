@@ -32,13 +32,15 @@ final class Rope {
         }
     }
 
-    /** Rotates the first {@code 2·pairs} values of the head starting at {@code off}. */
-    static void rotate(float[] x, int off, float[] cos, float[] sin) {
-        for (int i = 0; i < cos.length; i++) {
+    /** Rotates the first {@code 2·pairs} values of the head starting at {@code off} by the angles at {@code cos[at …]}. */
+    void rotate(float[] x, int off, float[] cos, float[] sin, int at) {
+        for (int i = 0; i < theta.length; i++) {
             float x0 = x[off + 2 * i];
             float x1 = x[off + 2 * i + 1];
-            x[off + 2 * i] = x0 * cos[i] - x1 * sin[i];
-            x[off + 2 * i + 1] = x1 * cos[i] + x0 * sin[i];
+            float c = cos[at + i];
+            float s = sin[at + i];
+            x[off + 2 * i] = x0 * c - x1 * s;
+            x[off + 2 * i + 1] = x1 * c + x0 * s;
         }
     }
 }

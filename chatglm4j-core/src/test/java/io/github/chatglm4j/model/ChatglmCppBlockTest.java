@@ -50,7 +50,7 @@ class ChatglmCppBlockTest {
             tensors.add(f32(arena, raw, file, "transformer.output_layer.weight", 0, 5, HIDDEN));
             ChatGLMModel model = new ChatGLMModel(config, ChatGLMWeights.bind(config, new ListSource(tensors, file)), pool);
 
-            KvCache cache = new KvCache(config, 8);
+            KvCache cache = new KvCache(config, 8, KvType.F32);
             float[] y1 = model.forward(cache, ints(raw, 29888, 3), null);
             assertThat(y1).as("final-norm states of ids 0,1,2").containsExactly(floats(raw, 29900, 3 * HIDDEN), offset(TOLERANCE));
             float[] y2 = model.forward(cache, ints(raw, 30284, 1), null);

@@ -64,7 +64,7 @@ class ReferenceForwardTest {
             int[] ids = m.expected.ints("input_ids");
             ChatGLMConfig c = m.model.config();
             List<float[]> layers = new ArrayList<>();
-            KvCache cache = new KvCache(c, 256);
+            KvCache cache = new KvCache(c, 256, KvType.F32);
             float[] normed = m.model.forward(cache, ids, (layer, hidden, n) -> layers.add(hidden.clone()));
 
             for (int l = 0; l < c.numLayers(); l++) {
@@ -89,7 +89,7 @@ class ReferenceForwardTest {
     @MethodSource("models")
     void kvCacheDecodeMatchesReferenceLogits(String label, Path dir, Path expectedDir) throws Exception {
         try (Loaded m = Loaded.of(dir, expectedDir)) {
-            KvCache cache = new KvCache(m.model.config(), 256);
+            KvCache cache = new KvCache(m.model.config(), 256, KvType.F32);
             m.model.feed(cache, m.expected.ints("input_ids"));
             int[] decodeIds = m.expected.ints("decode_ids");
             float[] expected = m.expected.floats("decode_logits");
@@ -107,7 +107,7 @@ class ReferenceForwardTest {
     void greedyContinuationMatchesReference(String label, Path dir, Path expectedDir) throws Exception {
         try (Loaded m = Loaded.of(dir, expectedDir)) {
             int[] want = m.expected.ints("greedy_ids");
-            KvCache cache = new KvCache(m.model.config(), 256);
+            KvCache cache = new KvCache(m.model.config(), 256, KvType.F32);
             float[] logits = m.model.logits(m.model.feed(cache, m.expected.ints("input_ids")), 0);
             int[] got = new int[want.length];
             for (int i = 0; i < want.length; i++) {
