@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Exact conversion of stored values (little-endian F32, F16, BF16) to float32, both as bulk row decoding and as
- * the scalar forms that the kernels use for their tails.
+ * Exact conversion of stored values (little-endian F32, F16, BF16, and via {@link QuantDecode} the block types) to
+ * float32, both as bulk row decoding and as the scalar forms that the kernels use for their tails.
  *
  * <p>The vector F16 path widens 8 halves to ints (a narrow 128-bit load plus cast part 0, which is one
  * instruction; casting part 1+ of a wide load needs lane shuffles), moves sign, exponent and mantissa into float
@@ -41,8 +41,20 @@ final class Decode {
         return switch (type) {
             case F32 -> 4;
             case F16, BF16 -> 2;
-            default -> throw new UnsupportedOperationException(type + " has no fixed element size");
+            default -> throw new UnsupportedOperationException(type + " has no fixed element size: use byteOffset");
         };
+    }
+
+    /**
+     * Byte offset of element {@code element} (counted from the start of a tensor); for block types the element
+     * must start a block, otherwise an IllegalArgumentException names the misalignment.
+     */
+    static long byteOffset(TensorType type, long element) {
+        if (element % type.blockSize() != 0) {
+            throw new IllegalArgumentException("element " + element + " of " + type + " is not at a block boundary (block size "
+                    + type.blockSize() + ")");
+        }
+        return element / type.blockSize() * type.bytesPerBlock();
     }
 
     static float f16(short bits) {
@@ -53,13 +65,16 @@ final class Decode {
         return Float.intBitsToFloat(bits << 16);
     }
 
-    /** Decodes {@code len} consecutive values starting at {@code byteOffset} into {@code dst[dstOffset ...]}. */
+    /**
+     * Decodes {@code len} consecutive values starting at {@code byteOffset} into {@code dst[dstOffset ...]}. For the
+     * block types the offset must be a block boundary and {@code len} a whole number of blocks.
+     */
     static void row(TensorType type, MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {
         switch (type) {
             case F32 -> MemorySegment.copy(src, FLOAT_LE, byteOffset, dst, dstOffset, len);
             case F16 -> f16Row(src, byteOffset, dst, dstOffset, len);
             case BF16 -> bf16Row(src, byteOffset, dst, dstOffset, len);
-            default -> throw new UnsupportedOperationException("decoding " + type + " is not implemented yet");
+            default -> QuantDecode.row(type, src, byteOffset, dst, dstOffset, len);
         }
     }
 

@@ -16,7 +16,7 @@ final class PackedMatmul {
 
     // Tuning knobs read once (static final, so C2 folds them); the defaults were measured with KernelBench.
     static final int ROW_BLOCK = Integer.getInteger("chatglm4j.matmul.rowBlock", 8);
-    static final int COL_BLOCK = Integer.getInteger("chatglm4j.matmul.colBlock", 4096) / Decode.LANES * Decode.LANES;
+    static final int COL_BLOCK = Math.max(256, Integer.getInteger("chatglm4j.matmul.colBlock", 4096) / 256 * 256);
 
     private PackedMatmul() {
     }
@@ -26,7 +26,6 @@ final class PackedMatmul {
         int colBlock = Math.min(COL_BLOCK, cols);
         float[] packed = new float[rowBlock * colBlock];
         float[] acc = new float[TileKernel.ROWS * TileKernel.TOKENS];
-        long rowBytes = (long) cols * Decode.elementBytes(type);
         for (int k0 = 0; k0 < cols; k0 += colBlock) {
             int kw = Math.min(colBlock, cols - k0);
             int kv = kw - kw % Decode.LANES;
@@ -34,7 +33,7 @@ final class PackedMatmul {
             for (int b0 = r0; b0 < r1; b0 += rowBlock) {
                 int bn = Math.min(rowBlock, r1 - b0);
                 for (int i = 0; i < bn; i++) {
-                    Decode.row(type, w, (b0 + i) * rowBytes + (long) k0 * Decode.elementBytes(type), packed, i * colBlock, kw);
+                    Decode.row(type, w, Decode.byteOffset(type, (long) (b0 + i) * cols + k0), packed, i * colBlock, kw);
                 }
                 for (int t = 0; t < n; t += TileKernel.TOKENS) {
                     int nt = Math.min(TileKernel.TOKENS, n - t);

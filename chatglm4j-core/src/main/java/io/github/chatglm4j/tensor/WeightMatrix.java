@@ -16,6 +16,12 @@ public final class WeightMatrix {
     /** Below this many multiply-adds the hand-off to worker threads costs more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
 
+    /** From this many tokens on, {@link #matmul} uses the 6 x 16 panel kernel (see docs/performance.md). */
+    static final int PANEL_MIN_TOKENS = Integer.getInteger("chatglm4j.matmul.panelMinTokens", 16);
+
+    /** Per calling thread, the transposed activations of the last panel product (reused: they can be tens of MB). */
+    private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
+
     private final MemorySegment data;
     private final TensorType type;
     private final int rows;
@@ -27,6 +33,10 @@ public final class WeightMatrix {
         Objects.requireNonNull(type, "type");
         if (rows < 1 || cols < 1) {
             throw new IllegalArgumentException("weight matrix shape must be positive, got [" + rows + ", " + cols + "]");
+        }
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException("weight matrix [" + rows + ", " + cols + "] of " + type + ": the row length "
+                    + cols + " is not a multiple of the block size " + type.blockSize());
         }
         long expected = type.byteSize((long) rows * cols);
         if (data.byteSize() != expected) {
@@ -63,7 +73,7 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> throw new UnsupportedOperationException("no mat-vec kernel for " + type + " yet");
+            default -> QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out);
         };
         run(pool, (long) rows * cols, body);
     }
@@ -71,7 +81,9 @@ public final class WeightMatrix {
     /**
      * Batched product: {@code x} holds {@code n} rows of {@code cols} floats (row-major) and {@code out} receives
      * {@code n} rows of {@code rows} floats, {@code out[t*rows + r] = sum_c W[r][c] * x[t*cols + c]}. Each weight
-     * is read and decoded once per call, then used for all tokens from cache in register tiles of 4 tokens.
+     * is read and decoded once per call and used for all tokens from cache: in register tiles of 4 tokens for a
+     * few tokens ({@link PackedMatmul}), of 16 tokens x 6 rows from {@link #PANEL_MIN_TOKENS} tokens on
+     * ({@link PanelMatmul}). Activations stay float32 (only {@code n = 1} takes the int8 mat-vec path).
      */
     public void matmul(float[] x, int n, float[] out, Parallel pool) {
         if (n < 1) {
@@ -83,14 +95,31 @@ public final class WeightMatrix {
             matvec(x, out, pool);
             return;
         }
-        run(pool, (long) rows * cols * n, (r0, r1) -> PackedMatmul.rows(type, data, rows, cols, x, n, out, r0, r1));
+        long work = (long) rows * cols * n;
+        if (n < PANEL_MIN_TOKENS) {
+            run(pool, work, (r0, r1) -> PackedMatmul.rows(type, data, rows, cols, x, n, out, r0, r1));
+            return;
+        }
+        int tiles = PanelMatmul.tiles(n);
+        float[] xt = TRANSPOSED.get();
+        if (xt.length < tiles * cols * PanelMatmul.NR) {
+            xt = new float[tiles * cols * PanelMatmul.NR];
+            TRANSPOSED.set(xt);
+        }
+        float[] xtFinal = xt;
+        if (pool == null || pool.threads() == 1 || tiles == 1) {
+            PanelMatmul.transpose(x, n, cols, xt, 0, tiles);
+        } else {
+            pool.forRange(tiles, (t0, t1) -> PanelMatmul.transpose(x, n, cols, xtFinal, t0, t1));
+        }
+        run(pool, work, (r0, r1) -> PanelMatmul.rows(type, data, rows, cols, xtFinal, n, out, r0, r1));
     }
 
     /** Row {@code r} decoded to floats into {@code dst[dstOffset, dstOffset + cols)} (for embedding lookups). */
     public void copyRow(int r, float[] dst, int dstOffset) {
         Objects.checkIndex(r, rows);
         Objects.checkFromIndexSize(dstOffset, cols, dst.length);
-        Decode.row(type, data, (long) r * cols * Decode.elementBytes(type), dst, dstOffset, cols);
+        Decode.row(type, data, Decode.byteOffset(type, (long) r * cols), dst, dstOffset, cols);
     }
 
     private void run(Parallel pool, long work, Parallel.RangeBody body) {

@@ -4,7 +4,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -13,84 +18,128 @@ import java.util.Random;
  *
  * <pre>
  * $JAVA_HOME/bin/java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
- *     io.github.chatglm4j.tensor.KernelBench [F16|BF16|F32] [threads,...]
+ *     io.github.chatglm4j.tensor.KernelBench [types=Q4_0,Q8_0,F16] [threads=1,2] [mode=kernels|model] [n=1,2,4,8,128,512]
  * </pre>
  *
- * Measures a 13696x4096 mat-vec (the ChatGLM3 FFN shape) and a 4096x4096 matmul with n=128 tokens (prompt
- * prefill), cycling through copies of the matrix so that the 32 MiB L3 cannot hold the weights, and prints the
- * median over the timed runs with weight bandwidth and arithmetic rate. Every kernel's output is checked against
- * a double-precision reference on a sample. The machine is shared: the load average is printed before and after,
- * and numbers taken under load are not meaningful.
+ * {@code mode=kernels} (default) measures a 13696x4096 and a 4096x13696 mat-vec (the ChatGLM3 FFN shapes) and
+ * the 13696x4096 product with {@code n} tokens; {@code mode=model} measures every matrix shape of chatglm3-6b
+ * (mat-vec and the product with the largest {@code n}) and prints the implied milliseconds per token for the
+ * whole model. Weights are cycled through copies so that the 32 MiB L3 cannot hold them, results are medians over
+ * the timed runs, and every kernel's output is checked on a sample against a double-precision reference. The
+ * machine is shared: the load average and the CPU share of other processes are printed; numbers taken under load
+ * are not meaningful.
  */
 public final class KernelBench {
+
+    /** chatglm3-6b per layer: query_key_value, dense, dense_h_to_4h, dense_4h_to_h; then the output layer. */
+    private static final int[][] MODEL_SHAPES = {{4608, 4096}, {4096, 4096}, {27392, 4096}, {4096, 13696}, {65024, 4096}};
+    private static final int LAYERS = 28;
 
     private KernelBench() {
     }
 
     public static void main(String[] args) throws Exception {
-        TensorType type = args.length > 0 ? TensorType.valueOf(args[0]) : TensorType.F16;
-        int[] threadCounts = args.length > 1
-                ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
-                : new int[] {1, 2};
-        System.out.printf("type %s, load average %s%n", type, loadAverage());
-        try (Arena arena = Arena.ofShared()) {
+        Map<String, String> opts = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException("arguments are key=value, got " + arg);
+            }
+            opts.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        List<TensorType> types = Arrays.stream(opts.getOrDefault("types", "F16").split(",")).map(TensorType::valueOf).toList();
+        int[] threadCounts = ints(opts.getOrDefault("threads", "1,2"));
+        int[] ns = ints(opts.getOrDefault("n", "1,2,4,8,128,512"));
+        String mode = opts.getOrDefault("mode", "kernels");
+        System.out.printf("load average %s%n", loadAverage());
+        for (TensorType type : types) {
             for (int threads : threadCounts) {
-                try (Parallel pool = Parallel.create(threads)) {
-                    matvec(arena, type, pool);
-                    matmul(arena, type, pool);
+                try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(threads)) {
+                    if (mode.equals("model")) {
+                        model(arena, type, pool, Arrays.stream(ns).max().orElse(512));
+                    } else {
+                        kernels(arena, type, pool, ns);
+                    }
                 }
             }
         }
         System.out.printf("load average %s%n", loadAverage());
     }
 
-    private static void matvec(Arena arena, TensorType type, Parallel pool) {
-        int rows = 13696;
-        int cols = 4096;
-        WeightMatrix[] copies = copies(arena, type, rows, cols, 3);
-        float[] x = ReferenceMath.randomFloats(cols, new Random(2));
-        float[] out = new float[rows];
-        int warmup = 150;
-        double[] ms = new double[150];
-        CpuShare share = CpuShare.start();
-        for (int i = 0; i < warmup + ms.length; i++) {
-            WeightMatrix w = copies[i % copies.length];
-            long start = System.nanoTime();
-            w.matvec(x, out, pool);
-            long end = System.nanoTime();
-            if (i >= warmup) {
-                ms[i - warmup] = (end - start) / 1e6;
-            }
-        }
-        check(copies[(warmup + ms.length - 1) % copies.length], x, 1, out);
-        report("matvec " + rows + "x" + cols, type, pool, share, ms, copies[0].data().byteSize(), 2.0 * rows * cols);
+    private static int[] ints(String list) {
+        return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
-    private static void matmul(Arena arena, TensorType type, Parallel pool) {
-        int rows = 4096;
-        int cols = 4096;
-        int n = 128;
-        WeightMatrix[] copies = copies(arena, type, rows, cols, 4);
-        float[] x = ReferenceMath.randomFloats(n * cols, new Random(3));
-        float[] out = new float[n * rows];
-        int warmup = 12;
-        double[] ms = new double[24];
-        CpuShare share = CpuShare.start();
-        for (int i = 0; i < warmup + ms.length; i++) {
-            WeightMatrix w = copies[i % copies.length];
-            long start = System.nanoTime();
-            w.matmul(x, n, out, pool);
-            long end = System.nanoTime();
-            if (i >= warmup) {
-                ms[i - warmup] = (end - start) / 1e6;
+    private static void kernels(Arena arena, TensorType type, Parallel pool, int[] ns) {
+        WeightMatrix[] tall = copies(arena, type, 13696, 4096);
+        measure(tall, 1, pool, 2.5);
+        measure(copies(arena, type, 4096, 13696), 1, pool, 2.5);
+        for (int n : ns) {
+            if (n > 1) {
+                measure(tall, n, pool, 2.5);
             }
         }
-        check(copies[(warmup + ms.length - 1) % copies.length], x, n, out);
-        report("matmul " + rows + "x" + cols + " n=" + n, type, pool, share, ms, copies[0].data().byteSize(), 2.0 * rows * cols * n);
     }
 
-    private static WeightMatrix[] copies(Arena arena, TensorType type, int rows, int cols, int count) {
-        MemorySegment first = realisticWeights(arena, type, (long) rows * cols);
+    private static void model(Arena arena, TensorType type, Parallel pool, int n) {
+        double decode = 0;
+        double prefill = 0;
+        for (int s = 0; s < MODEL_SHAPES.length; s++) {
+            WeightMatrix[] w = copies(arena, type, MODEL_SHAPES[s][0], MODEL_SHAPES[s][1]);
+            double mv = measure(w, 1, pool, 2.0);
+            boolean output = s == MODEL_SHAPES.length - 1;
+            // a prompt needs the logits of its last token only: one mat-vec of the output layer
+            double mm = output ? mv : measure(w, n, pool, 3.0);
+            decode += (output ? 1 : LAYERS) * mv;
+            prefill += (output ? 1 : LAYERS) * mm;
+        }
+        System.out.printf(Locale.ROOT, "model %s threads=%d: decode %.1f ms/token (%.2f tokens/s); prefill n=%d %.1f ms/token (%.2f tokens/s) "
+                        + "[weight matrices only]%n",
+                type, pool.threads(), decode, 1000 / decode, n, prefill / n, 1000 * n / prefill);
+    }
+
+    /** Median milliseconds of {@code w.matmul} with {@code n} tokens (mat-vec for n = 1). */
+    private static double measure(WeightMatrix[] copies, int n, Parallel pool, double seconds) {
+        WeightMatrix w0 = copies[0];
+        float[] x = ReferenceMath.randomFloats(n * w0.cols(), new Random(2));
+        float[] out = new float[n * w0.rows()];
+        List<Double> ms = new ArrayList<>();
+        CpuShare share = null;
+        long warmEnd = System.nanoTime() + (long) (seconds / 2 * 1e9);
+        long end = Long.MAX_VALUE;
+        for (int i = 0; ; i++) {
+            WeightMatrix w = copies[i % copies.length];
+            long start = System.nanoTime();
+            if (n == 1) {
+                w.matvec(x, out, pool);
+            } else {
+                w.matmul(x, n, out, pool);
+            }
+            long stop = System.nanoTime();
+            if (share == null && stop > warmEnd && i >= 3) {
+                share = CpuShare.start();
+                end = stop + (long) (seconds * 1e9);
+            } else if (share != null) {
+                ms.add((stop - start) / 1e6);
+                if ((stop > end && ms.size() >= 5) || ms.size() >= 400) {
+                    check(copies[i % copies.length], x, n, out);
+                    break;
+                }
+            }
+        }
+        double[] sorted = ms.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double median = sorted[sorted.length / 2];
+        double flops = 2.0 * w0.rows() * w0.cols() * n;
+        System.out.printf(Locale.ROOT, "%-7s %5dx%-5d n=%-3d threads=%d  median %8.3f ms (min %8.3f, %3d runs)  %5.1f GB/s  %6.1f GFLOP/s  %7.3f ms/token  [others %.0f%% CPU]%n",
+                w0.type(), w0.rows(), w0.cols(), n, pool.threads(), median, sorted[0], sorted.length,
+                w0.data().byteSize() / median / 1e6, flops / median / 1e6, median / n, share.othersPercent());
+        return median;
+    }
+
+    /** Enough copies of one random matrix that together they exceed the L3 cache several times. */
+    private static WeightMatrix[] copies(Arena arena, TensorType type, int rows, int cols) {
+        MemorySegment first = QuantReference.randomBlocks(arena, type, (long) rows * cols, new Random(1));
+        int count = (int) Math.max(2, Math.min(12, (200L << 20) / first.byteSize() + 1));
         WeightMatrix[] copies = new WeightMatrix[count];
         for (int i = 0; i < count; i++) {
             MemorySegment data = i == 0 ? first : arena.allocate(first.byteSize(), 64).copyFrom(first);
@@ -99,49 +148,34 @@ public final class KernelBench {
         return copies;
     }
 
-    /** Gaussian weights with the spread of a trained model's linear layers (std 0.02), rounded to the type. */
-    private static MemorySegment realisticWeights(Arena arena, TensorType type, long count) {
-        Random random = new Random(1);
-        MemorySegment data = arena.allocate(count * ReferenceMath.elementBytes(type), 64);
-        for (long i = 0; i < count; i++) {
-            float value = (float) random.nextGaussian() * 0.02f;
-            switch (type) {
-                case F32 -> data.set(ReferenceMath.FLOAT_LE, 4 * i, value);
-                case F16 -> data.set(ReferenceMath.SHORT_LE, 2 * i, Float.floatToFloat16(value));
-                case BF16 -> data.set(ReferenceMath.SHORT_LE, 2 * i, (short) (Float.floatToRawIntBits(value) >>> 16));
-            }
-        }
-        return data;
-    }
-
+    /**
+     * Checks 64 sampled outputs against the double-precision product of the oracle-decoded weights with the exact
+     * activations, allowing float rounding (1e-5 of sum |w x|) plus the int8 activation error bound
+     * sum |w| * d/2 (d = the block's activation step), which covers both the float and the int8 paths.
+     */
     private static void check(WeightMatrix w, float[] x, int n, float[] out) {
         Random random = new Random(4);
-        double worst = 0;
         for (int k = 0; k < 64; k++) {
             int t = random.nextInt(n);
             int r = random.nextInt(w.rows());
             double sum = 0;
             double magnitude = 0;
+            double quantBound = 0;
             for (int c = 0; c < w.cols(); c++) {
-                double product = ReferenceMath.element(w.data(), w.type(), (long) r * w.cols() + c) * x[t * w.cols() + c];
+                double wv = QuantReference.value(w.data(), w.type(), (long) r * w.cols() + c);
+                double product = wv * x[t * w.cols() + c];
                 sum += product;
                 magnitude += Math.abs(product);
+                if (w.type().isQuantized()) {
+                    quantBound += Math.abs(wv) * QuantReference.activationStep(x, t * w.cols(), c) * 0.5001;
+                }
             }
-            worst = Math.max(worst, Math.abs(out[t * w.rows() + r] - sum) / magnitude);
+            double error = Math.abs(out[t * w.rows() + r] - sum);
+            if (error > 1e-5 * magnitude + quantBound) {
+                throw new AssertionError("kernel output differs from the reference: " + w + " token " + t + " row " + r
+                        + " error " + error + " allowed " + (1e-5 * magnitude + quantBound));
+            }
         }
-        if (worst > 1e-5) {
-            throw new AssertionError("kernel output differs from the reference: relative error " + worst);
-        }
-    }
-
-    private static void report(String what, TensorType type, Parallel pool, CpuShare share, double[] ms, long weightBytes,
-            double flops) {
-        double others = share.othersPercent();
-        double[] sorted = ms.clone();
-        Arrays.sort(sorted);
-        double median = sorted[sorted.length / 2];
-        System.out.printf("%-24s %s threads=%d  median %7.2f ms (min %7.2f)  %5.1f GB/s  %5.1f GFLOP/s  [other processes %.0f%% CPU]%n",
-                what, type, pool.threads(), median, sorted[0], weightBytes / median / 1e6, flops / median / 1e6, others);
     }
 
     /** CPU used by other processes (machine total minus this JVM) while a measurement ran, from /proc. */

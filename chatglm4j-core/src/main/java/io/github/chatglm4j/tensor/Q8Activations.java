@@ -1,0 +1,63 @@
+package io.github.chatglm4j.tensor;
+
+/**
+ * Activations quantized to int8 per block of 32, the integer operand of the quantized kernels (the role of ggml's
+ * Q8_0 activations). For token t and block b of 32 values x[32b .. 32b+31]:
+ * <pre>
+ *   amax = max |x|,  d = amax / 127,  q[i] = round(x[i] * (1/d))  (Math.round; 0 when amax = 0)
+ *   scale[b] = d,  sum[b] = d * sum_i q[i]
+ * </pre>
+ * so that {@code x~[i] = d * q[i]} approximates x with an error of at most {@code d/2 = amax/254} per value (plus
+ * float rounding of the product). A kernel computes {@code W . x~} exactly up to float32 accumulation; {@code sum}
+ * serves the weight offsets (Q4_0's -8, Q4_1's min, the K-quants' mins), which multiply sum_i x~[i].
+ *
+ * <p>The values are stored widened to 16 bits because every kernel multiplies in 16-bit lanes (int8 x 4/5/6/8-bit
+ * products and sums of two of them fit in a short), so loading them needs no conversion. Quantizing is O(n*cols),
+ * done once per product and shared by all threads.
+ */
+final class Q8Activations {
+
+    final int tokens;
+    final int cols;
+    /** {@code tokens * cols} quantized values, row-major. */
+    final short[] q;
+    /** {@code tokens * cols/32} block scales d. */
+    final float[] scale;
+    /** {@code tokens * cols/32} values {@code d * sum q} of each block. */
+    final float[] sum;
+
+    private Q8Activations(int tokens, int cols) {
+        this.tokens = tokens;
+        this.cols = cols;
+        this.q = new short[tokens * cols];
+        this.scale = new float[tokens * cols / 32];
+        this.sum = new float[tokens * cols / 32];
+    }
+
+    /** Quantizes {@code tokens} rows of {@code cols} values (a multiple of 32) from {@code x}. */
+    static Q8Activations quantize(float[] x, int tokens, int cols) {
+        if (cols % 32 != 0) {
+            throw new IllegalArgumentException("int8 activations need a multiple of 32 columns, got " + cols);
+        }
+        Q8Activations a = new Q8Activations(tokens, cols);
+        int blocks = tokens * cols / 32;
+        for (int b = 0; b < blocks; b++) {
+            int base = 32 * b;
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[base + i]));
+            }
+            float d = amax / 127;
+            float inv = d == 0 ? 0 : 1 / d;
+            int s = 0;
+            for (int i = 0; i < 32; i++) {
+                int v = Math.round(x[base + i] * inv);
+                a.q[base + i] = (short) v;
+                s += v;
+            }
+            a.scale[b] = d;
+            a.sum[b] = d * s;
+        }
+        return a;
+    }
+}
