@@ -62,7 +62,7 @@ class GgufModelTest {
             ChatGLMModel model = glm.model();
             int[] ids = e.ints("input_ids");
             List<float[]> layers = new ArrayList<>();
-            float[] normed = model.forward(new KvCache(model.config(), 256), ids, (layer, hidden, n) -> layers.add(hidden.clone()));
+            float[] normed = model.forward(new KvCache(model.config(), 256, io.github.chatglm4j.model.KvType.F32), ids, (layer, hidden, n) -> layers.add(hidden.clone()));
             for (int l = 0; l < model.config().numLayers(); l++) {
                 assertClose(e.floats("hidden.layer" + l), layers.get(l), fixture + " " + type + " hidden.layer" + l);
             }
@@ -83,7 +83,7 @@ class GgufModelTest {
         try (ChatGLM glm = load(fixture, type)) {
             ChatGLMModel model = glm.model();
             int vocab = model.config().vocabSize();
-            KvCache cache = new KvCache(model.config(), 256);
+            KvCache cache = new KvCache(model.config(), 256, io.github.chatglm4j.model.KvType.F32);
             model.feed(cache, e.ints("input_ids"));
             int[] decodeIds = e.ints("decode_ids");
             float[] decodeLogits = e.floats("decode_logits");
@@ -93,7 +93,7 @@ class GgufModelTest {
             }
 
             int[] want = e.ints("greedy_ids");
-            cache = new KvCache(model.config(), 256);
+            cache = new KvCache(model.config(), 256, io.github.chatglm4j.model.KvType.F32);
             float[] logits = model.logits(model.feed(cache, e.ints("input_ids")), 0);
             int[] got = new int[want.length];
             for (int i = 0; i < want.length; i++) {
@@ -118,7 +118,7 @@ class GgufModelTest {
         try (ChatGLM glm = load("tiny-chatglm3", TensorType.BF16)) {
             ChatGLMModel model = glm.model();
             int vocab = model.config().vocabSize();
-            float[] normed = model.forward(new KvCache(model.config(), 256), e.ints("input_ids"), null);
+            float[] normed = model.forward(new KvCache(model.config(), 256, io.github.chatglm4j.model.KvType.F32), e.ints("input_ids"), null);
             int[] positions = e.ints("logits_positions");
             float[] logits = e.floats("logits");
             int decisive = 0;

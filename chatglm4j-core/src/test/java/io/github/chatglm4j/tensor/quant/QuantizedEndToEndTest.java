@@ -7,7 +7,6 @@ import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.tensor.Parallel;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.testing.Fixtures;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,7 +19,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * they must reproduce the same model computed in float32 from the dequantized weights (logits cosine >= 0.9999 at
  * every prompt position), and the model must meet the reference bounds of {@link QuantizedModelCheck.Bounds}.
  */
-@Disabled("needs quantized kernels: WeightMatrix.matvec/matmul throw UnsupportedOperationException for block types")
 class QuantizedEndToEndTest {
 
     @ParameterizedTest

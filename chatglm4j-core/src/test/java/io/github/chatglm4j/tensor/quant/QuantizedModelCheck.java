@@ -69,7 +69,7 @@ final class QuantizedModelCheck {
         int[] ids = expected.ints("input_ids");
         int[] positions = expected.ints("logits_positions");
         float[] wantLogits = expected.floats("logits");
-        float[] normed = model.forward(new KvCache(model.config(), 64), ids, null);
+        float[] normed = model.forward(new KvCache(model.config(), 64, io.github.chatglm4j.model.KvType.F32), ids, null);
         for (int i = 0; i < positions.length; i++) {
             float[] want = Arrays.copyOfRange(wantLogits, i * vocab, (i + 1) * vocab);
             float[] got = model.logits(normed, positions[i]);
@@ -95,8 +95,8 @@ final class QuantizedModelCheck {
     /** Prefill logits of two models on the reference prompt: the smallest cosine similarity over the positions. */
     static double minCosine(ChatGLMModel a, ChatGLMModel b) {
         int[] ids = expected().ints("input_ids");
-        float[] na = a.forward(new KvCache(a.config(), 64), ids, null);
-        float[] nb = b.forward(new KvCache(b.config(), 64), ids, null);
+        float[] na = a.forward(new KvCache(a.config(), 64, io.github.chatglm4j.model.KvType.F32), ids, null);
+        float[] nb = b.forward(new KvCache(b.config(), 64, io.github.chatglm4j.model.KvType.F32), ids, null);
         double min = 1;
         for (int t = 0; t < ids.length; t++) {
             min = Math.min(min, cosine(a.logits(na, t), b.logits(nb, t)));
@@ -137,7 +137,7 @@ final class QuantizedModelCheck {
     }
 
     private static int[] greedy(ChatGLMModel model, int[] prompt, int n) {
-        KvCache cache = new KvCache(model.config(), 64);
+        KvCache cache = new KvCache(model.config(), 64, io.github.chatglm4j.model.KvType.F32);
         float[] logits = model.logits(model.feed(cache, prompt), 0);
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
