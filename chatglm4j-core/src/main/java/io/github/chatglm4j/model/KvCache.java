@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * Keys and values of every processed position, per layer. ChatGLM3 shares each K/V head between
  * {@code numHeads / kvGroups} query heads, so a position holds only {@code kvGroups × headDim} keys and as many
- * values per layer: 28 KiB per token for chatglm3-6b in F16 (3.5 GiB at 128K tokens), half that in Q8_0, twice
+ * values per layer: 28 KiB per token for chatglm3-6b in F16 (3.5 GiB at 128K tokens), 16 KiB in Q8_0, 56 KiB
  * in F32. Storage is native memory that grows on demand up to the capacity, so a short chat does not reserve a
  * 128K-token cache; it is freed when the cache becomes unreachable.
  *
