@@ -19,6 +19,14 @@ public final class WeightMatrix {
     /** From this many tokens on, {@link #matmul} uses the 6 x 16 panel kernel (see docs/performance.md). */
     static final int PANEL_MIN_TOKENS = Integer.getInteger("chatglm4j.matmul.panelMinTokens", 16);
 
+    /** Up to this many tokens, Q4_0 and Q8_0 batches use int8 activations like the mat-vec. */
+    static final int INT8_BATCH_MAX_TOKENS = Integer.getInteger("chatglm4j.matmul.int8MaxTokens", 8);
+
+    /** Whether {@link #matmul} of n tokens quantizes the activations to int8 (as {@link #matvec} always does). */
+    static boolean int8Batch(TensorType type, int n) {
+        return n == 1 ? type.isQuantized() : n <= INT8_BATCH_MAX_TOKENS && QuantProducts.hasBatchKernels(type);
+    }
+
     /** Per calling thread, the transposed activations of the last panel product (reused: they can be tens of MB). */
     private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -73,7 +81,7 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out);
+            default -> QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out, 0);
         };
         run(pool, (long) rows * cols, body);
     }
@@ -83,7 +91,8 @@ public final class WeightMatrix {
      * {@code n} rows of {@code rows} floats, {@code out[t*rows + r] = sum_c W[r][c] * x[t*cols + c]}. Each weight
      * is read and decoded once per call and used for all tokens from cache: in register tiles of 4 tokens for a
      * few tokens ({@link PackedMatmul}), of 16 tokens x 6 rows from {@link #PANEL_MIN_TOKENS} tokens on
-     * ({@link PanelMatmul}). Activations stay float32 (only {@code n = 1} takes the int8 mat-vec path).
+     * ({@link PanelMatmul}). Activations stay float32, except for block-quantized weights with n = 1 (the int8
+     * mat-vec) and for Q4_0/Q8_0 with a few tokens, which use int8 group kernels ({@link QuantBatchKernels}).
      */
     public void matmul(float[] x, int n, float[] out, Parallel pool) {
         if (n < 1) {
@@ -96,6 +105,10 @@ public final class WeightMatrix {
             return;
         }
         long work = (long) rows * cols * n;
+        if (int8Batch(type, n)) {
+            run(pool, work, QuantProducts.batch(type, data, rows, cols, Q8Activations.quantize(x, n, cols), out));
+            return;
+        }
         if (n < PANEL_MIN_TOKENS) {
             run(pool, work, (r0, r1) -> PackedMatmul.rows(type, data, rows, cols, x, n, out, r0, r1));
             return;
