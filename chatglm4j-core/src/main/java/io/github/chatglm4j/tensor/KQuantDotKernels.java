@@ -43,14 +43,14 @@ final class KQuantDotKernels {
      * all 8 at once: byte shuffles put the right byte in each of 8 lanes, then masks and shifts with per-lane
      * constants (doing this with scalar code and an int[] cost 40% of the kernel's time).
      */
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final VectorShuffle<Byte> SCALE_LOW = bytes(0, 1, 2, 3, 8, 9, 10, 11);
-    private static final VectorShuffle<Byte> SCALE_HIGH = bytes(0, 0, 0, 0, 0, 1, 2, 3);
-    private static final VectorShuffle<Byte> MIN_LOW = bytes(4, 5, 6, 7, 8, 9, 10, 11);
-    private static final VectorShuffle<Byte> MIN_HIGH = bytes(4, 4, 4, 4, 4, 5, 6, 7);
-    private static final IntVector SIX_OR_FOUR = IntVector.fromArray(I, new int[] {63, 63, 63, 63, 15, 15, 15, 15}, 0);
-    private static final IntVector TOP_BITS = IntVector.fromArray(I, new int[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
-    private static final IntVector MIN_SHIFT = IntVector.fromArray(I, new int[] {0, 0, 0, 0, 4, 4, 4, 4}, 0);
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    static final VectorShuffle<Byte> SCALE_LOW = bytes(0, 1, 2, 3, 8, 9, 10, 11);
+    static final VectorShuffle<Byte> SCALE_HIGH = bytes(0, 0, 0, 0, 0, 1, 2, 3);
+    static final VectorShuffle<Byte> MIN_LOW = bytes(4, 5, 6, 7, 8, 9, 10, 11);
+    static final VectorShuffle<Byte> MIN_HIGH = bytes(4, 4, 4, 4, 4, 5, 6, 7);
+    static final IntVector SIX_OR_FOUR = IntVector.fromArray(I, new int[] {63, 63, 63, 63, 15, 15, 15, 15}, 0);
+    static final IntVector TOP_BITS = IntVector.fromArray(I, new int[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
+    static final IntVector MIN_SHIFT = IntVector.fromArray(I, new int[] {0, 0, 0, 0, 4, 4, 4, 4}, 0);
 
     private static VectorShuffle<Byte> bytes(int... first8) {
         int[] lanes = new int[16];

@@ -28,45 +28,48 @@ final class QuantProducts {
 
     /** True if {@link #batch} has group kernels for this type. */
     static boolean hasBatchKernels(TensorType type) {
-        return type == TensorType.Q4_0 || type == TensorType.Q8_0;
+        return type == TensorType.Q4_0 || type == TensorType.Q8_0 || type == TensorType.Q4_K;
     }
 
     /**
      * Row-range body of the batched int8 product for all {@code a.tokens} tokens ({@code out[t*rows + r]}): per chunk
      * of rows, groups of 4 and 2 tokens and a last single token each pass over the chunk, which is read from memory
-     * once and from cache afterwards.
+     * once and from cache afterwards. Types without group kernels run one mat-vec per token over the chunk.
      */
     static Parallel.RangeBody batch(TensorType type, MemorySegment w, int rows, int cols, Q8Activations a, float[] out) {
         int n = a.tokens;
-        boolean q4 = type == TensorType.Q4_0;
-        if (!q4 && type != TensorType.Q8_0) {
-            throw new IllegalArgumentException("no batched int8 kernels for " + type);
+        if (!hasBatchKernels(type)) {
+            // no group kernels: one mat-vec per token, each chunk of rows still read from memory once
+            return (r0, r1) -> {
+                for (int c0 = r0; c0 < r1; c0 += BATCH_ROWS) {
+                    int c1 = Math.min(r1, c0 + BATCH_ROWS);
+                    for (int t = 0; t < n; t++) {
+                        matvec(type, w, cols, a, t, out, t * rows).run(c0, c1);
+                    }
+                }
+            };
         }
         return (r0, r1) -> {
             for (int c0 = r0; c0 < r1; c0 += BATCH_ROWS) {
                 int c1 = Math.min(r1, c0 + BATCH_ROWS);
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
-                    if (q4) {
-                        QuantBatchKernels.q4_0Tokens4(w, cols, a, t, out, rows, c0, c1);
-                    } else {
-                        QuantBatchKernels.q8_0Tokens4(w, cols, a, t, out, rows, c0, c1);
+                    switch (type) {
+                        case Q4_0 -> QuantBatchKernels.q4_0Tokens4(w, cols, a, t, out, rows, c0, c1);
+                        case Q8_0 -> QuantBatchKernels.q8_0Tokens4(w, cols, a, t, out, rows, c0, c1);
+                        default -> QuantBatchKernels.q4kTokens4(w, cols, a, t, out, rows, c0, c1);
                     }
                 }
                 if (t + 2 <= n) {
-                    if (q4) {
-                        QuantBatchKernels.q4_0Tokens2(w, cols, a, t, out, rows, c0, c1);
-                    } else {
-                        QuantBatchKernels.q8_0Tokens2(w, cols, a, t, out, rows, c0, c1);
+                    switch (type) {
+                        case Q4_0 -> QuantBatchKernels.q4_0Tokens2(w, cols, a, t, out, rows, c0, c1);
+                        case Q8_0 -> QuantBatchKernels.q8_0Tokens2(w, cols, a, t, out, rows, c0, c1);
+                        default -> QuantBatchKernels.q4kTokens2(w, cols, a, t, out, rows, c0, c1);
                     }
                     t += 2;
                 }
                 if (t < n) {
-                    if (q4) {
-                        QuantDotKernels.q4_0Rows(w, cols, a, t, out, t * rows, c0, c1);
-                    } else {
-                        QuantDotKernels.q8_0Rows(w, cols, a, t, out, t * rows, c0, c1);
-                    }
+                    matvec(type, w, cols, a, t, out, t * rows).run(c0, c1);
                 }
             }
         };

@@ -19,12 +19,17 @@ public final class WeightMatrix {
     /** From this many tokens on, {@link #matmul} uses the 6 x 16 panel kernel (see docs/performance.md). */
     static final int PANEL_MIN_TOKENS = Integer.getInteger("chatglm4j.matmul.panelMinTokens", 16);
 
-    /** Up to this many tokens, Q4_0 and Q8_0 batches use int8 activations like the mat-vec. */
+    /** Up to this many tokens, Q4_0, Q8_0 and Q4_K batches use int8 group kernels like the mat-vec. */
     static final int INT8_BATCH_MAX_TOKENS = Integer.getInteger("chatglm4j.matmul.int8MaxTokens", 8);
+    /** Up to this many tokens, the other block types run one int8 mat-vec per token (cheaper than a float tile). */
+    static final int INT8_SINGLE_MAX_TOKENS = 3;
 
     /** Whether {@link #matmul} of n tokens quantizes the activations to int8 (as {@link #matvec} always does). */
     static boolean int8Batch(TensorType type, int n) {
-        return n == 1 ? type.isQuantized() : n <= INT8_BATCH_MAX_TOKENS && QuantProducts.hasBatchKernels(type);
+        if (!type.isQuantized()) {
+            return false;
+        }
+        return n <= (QuantProducts.hasBatchKernels(type) ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
     }
 
     /** Per calling thread, the transposed activations of the last panel product (reused: they can be tens of MB). */
@@ -92,7 +97,8 @@ public final class WeightMatrix {
      * is read and decoded once per call and used for all tokens from cache: in register tiles of 4 tokens for a
      * few tokens ({@link PackedMatmul}), of 16 tokens x 6 rows from {@link #PANEL_MIN_TOKENS} tokens on
      * ({@link PanelMatmul}). Activations stay float32, except for block-quantized weights with n = 1 (the int8
-     * mat-vec) and for Q4_0/Q8_0 with a few tokens, which use int8 group kernels ({@link QuantBatchKernels}).
+     * mat-vec) and a few tokens: group kernels for Q4_0/Q8_0/Q4_K ({@link QuantBatchKernels}), one int8 mat-vec
+     * per token for the other block types.
      */
     public void matmul(float[] x, int n, float[] out, Parallel pool) {
         if (n < 1) {
