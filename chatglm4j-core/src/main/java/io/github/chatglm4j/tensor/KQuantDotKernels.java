@@ -13,6 +13,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Mat-vec kernels for the 256-weight K-quant types against the same per-32 int8 activations as the 32-weight
@@ -20,38 +22,43 @@ import jdk.incubator.vector.VectorOperators;
  * quantized activation serves every matrix type of a mixed model).
  *
  * <p>The sub-blocks of Q4_K/Q5_K are 32 weights, so each one is exactly one activation block: 16-bit products,
- * the carry-free pair sum (see {@link QuantDotKernels}), one conversion and one FMA with {@code d * scale * dx};
- * the mins multiply the activation block sums. Q6_K's sub-blocks are 16 weights with their own int8 scale: the
- * two halves of an activation block are pair-summed separately, scaled in int lanes and added before the one
- * conversion. The 6-bit scales of Q4_K/Q5_K are unpacked once per block by scalar code into a small array.
+ * the carry-free pair sum (see {@link QuantDotKernels}), one conversion and one FMA with {@code d * scale * dx}.
+ * Per block the 8 factors {@code d * scale_j * dx_j} are computed as one vector (stored to a small array and
+ * broadcast from there), and the mins as one vector FMA {@code dmin * min_j * sum_j} into a second accumulator.
+ * The four 64-weight chunks of a block are written out (C2 did not unroll that loop). Q6_K's sub-blocks are 16
+ * weights with their own int8 scale: the two halves of an activation block are pair-summed separately, scaled in
+ * int lanes and added before the one conversion (a variant with a per-half vector of float factors and both halves
+ * written out measured 15-100% slower).
  */
 final class KQuantDotKernels {
 
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     private KQuantDotKernels() {
     }
 
-    /**
-     * Unpacks the 8 scales (into {@code sm[0..7]}) and 8 mins ({@code sm[8..15]}) of a Q4_K/Q5_K block whose 12
-     * scale bytes start at {@code s}: sub-blocks 0-3 use the low 6 bits of bytes j and j+4; sub-blocks 4-7 join
-     * a nibble of byte j+4 with the top two bits of byte j-4 (scale) or j (min).
+    /*
+     * The 12 scale bytes of a Q4_K/Q5_K block hold 8 six-bit scales and 8 six-bit mins: sub-blocks j = 0-3 keep
+     * theirs in the low 6 bits of bytes j (scale) and j+4 (min); sub-blocks 4-7 join a nibble of byte j+4 (low
+     * nibble: scale, high nibble: min) with the top two bits of byte j-4 (scale) or byte j (min). The kernels unpack
+     * all 8 at once: byte shuffles put the right byte in each of 8 lanes, then masks and shifts with per-lane
+     * constants (doing this with scalar code and an int[] cost 40% of the kernel's time).
      */
-    static void unpackScales(MemorySegment w, long s, int[] sm) {
-        long lo = w.get(LONG_LE, s);
-        int hi = w.get(QuantDecode.INT_LE, s + 8);
-        for (int j = 0; j < 4; j++) {
-            int bj = (int) (lo >>> 8 * j) & 0xFF;
-            int bj4 = (int) (lo >>> 8 * (j + 4)) & 0xFF;
-            int bj8 = hi >>> 8 * j & 0xFF;
-            sm[j] = bj & 63;
-            sm[8 + j] = bj4 & 63;
-            sm[4 + j] = bj8 & 0xF | (bj >>> 6) << 4;
-            sm[12 + j] = bj8 >>> 4 | (bj4 >>> 6) << 4;
-        }
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    static final VectorShuffle<Byte> SCALE_LOW = bytes(0, 1, 2, 3, 8, 9, 10, 11);
+    static final VectorShuffle<Byte> SCALE_HIGH = bytes(0, 0, 0, 0, 0, 1, 2, 3);
+    static final VectorShuffle<Byte> MIN_LOW = bytes(4, 5, 6, 7, 8, 9, 10, 11);
+    static final VectorShuffle<Byte> MIN_HIGH = bytes(4, 4, 4, 4, 4, 5, 6, 7);
+    static final IntVector SIX_OR_FOUR = IntVector.fromArray(I, new int[] {63, 63, 63, 63, 15, 15, 15, 15}, 0);
+    static final IntVector TOP_BITS = IntVector.fromArray(I, new int[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
+    static final IntVector MIN_SHIFT = IntVector.fromArray(I, new int[] {0, 0, 0, 0, 4, 4, 4, 4}, 0);
+
+    private static VectorShuffle<Byte> bytes(int... first8) {
+        int[] lanes = new int[16];
+        System.arraycopy(first8, 0, lanes, 0, first8.length);
+        return VectorShuffle.fromArray(B128, lanes, 0);
     }
 
-    static void q4kRows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q4kRows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 256;
         long rowBytes = 144L * blocks;
         short[] q = a.q;
@@ -59,42 +66,82 @@ final class KQuantDotKernels {
         float[] xsum = a.sum;
         int qBase = t * cols;
         int sBase = t * cols / 32;
-        int[] sm = new int[16];
+        float[] ds = new float[8];
         for (int r = r0; r < r1; r++) {
             long o = r * rowBytes;
             FloatVector acc = FloatVector.zero(F);
-            float mins = 0;
+            FloatVector mins = acc;
             for (int b = 0; b < blocks; b++, o += 144) {
                 float d = Float.float16ToFloat(w.get(SHORT_LE, o));
                 float dmin = Float.float16ToFloat(w.get(SHORT_LE, o + 2));
-                unpackScales(w, o + 4, sm);
+                ByteVector packed = ByteVector.fromMemorySegment(B128, w, o + 4, LE);
+                IntVector sc = ((IntVector) packed.rearrange(SCALE_LOW).castShape(I, 0)).and(SIX_OR_FOUR)
+                        .or(((IntVector) packed.rearrange(SCALE_HIGH).castShape(I, 0)).lanewise(VectorOperators.LSHR, 2).and(TOP_BITS));
+                IntVector mn = ((IntVector) packed.rearrange(MIN_LOW).castShape(I, 0)).lanewise(VectorOperators.LSHR, MIN_SHIFT).and(SIX_OR_FOUR)
+                        .or(((IntVector) packed.rearrange(MIN_HIGH).castShape(I, 0)).lanewise(VectorOperators.LSHR, 2).and(TOP_BITS));
                 int qb = qBase + 256 * b;
                 int ab = sBase + 8 * b;
-                float m = 0;
-                for (int c = 0; c < 4; c++) {
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16 + 32 * c, LE).castShape(S, 0);
-                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32 + 32 * c, LE).castShape(S, 0);
-                    int x = qb + 64 * c;
-                    ShortVector p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
-                            .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
-                    ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
-                            .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
-                    IntVector i0 = p0.reinterpretAsInts();
-                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                    IntVector i1 = p1.reinterpretAsInts();
-                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sm[2 * c] * xs[ab + 2 * c]), acc);
-                    acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sm[2 * c + 1] * xs[ab + 2 * c + 1]), acc);
-                    m += sm[8 + 2 * c] * xsum[ab + 2 * c] + sm[9 + 2 * c] * xsum[ab + 2 * c + 1];
-                }
-                mins += dmin * m;
+                ((FloatVector) sc.convert(VectorOperators.I2F, 0)).mul(d).mul(FloatVector.fromArray(F, xs, ab)).intoArray(ds, 0);
+                mins = ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(dmin).fma(FloatVector.fromArray(F, xsum, ab), mins);
+                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).castShape(S, 0);
+                ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).castShape(S, 0);
+                int x = qb + 0;
+                ShortVector p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
+                ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
+                IntVector i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                IntVector i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[0]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[1]), acc);
+                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).castShape(S, 0);
+                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).castShape(S, 0);
+                x = qb + 64;
+                p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
+                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[3]), acc);
+                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).castShape(S, 0);
+                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).castShape(S, 0);
+                x = qb + 128;
+                p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
+                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[4]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[5]), acc);
+                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).castShape(S, 0);
+                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).castShape(S, 0);
+                x = qb + 192;
+                p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
+                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[6]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[7]), acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD) - mins;
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
         }
     }
 
     /** As Q4_K; the fifth bits of chunk c are bits 2c and 2c+1 of qh[l], brought to bit 4 by shifting qh 2 per chunk. */
-    static void q5kRows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q5kRows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 256;
         long rowBytes = 176L * blocks;
         short[] q = a.q;
@@ -102,45 +149,101 @@ final class KQuantDotKernels {
         float[] xsum = a.sum;
         int qBase = t * cols;
         int sBase = t * cols / 32;
-        int[] sm = new int[16];
+        float[] ds = new float[8];
         for (int r = r0; r < r1; r++) {
             long o = r * rowBytes;
             FloatVector acc = FloatVector.zero(F);
-            float mins = 0;
+            FloatVector mins = acc;
             for (int b = 0; b < blocks; b++, o += 176) {
                 float d = Float.float16ToFloat(w.get(SHORT_LE, o));
                 float dmin = Float.float16ToFloat(w.get(SHORT_LE, o + 2));
-                unpackScales(w, o + 4, sm);
-                ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).castShape(S, 0);
-                ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).castShape(S, 0);
+                ByteVector packed = ByteVector.fromMemorySegment(B128, w, o + 4, LE);
+                IntVector sc = ((IntVector) packed.rearrange(SCALE_LOW).castShape(I, 0)).and(SIX_OR_FOUR)
+                        .or(((IntVector) packed.rearrange(SCALE_HIGH).castShape(I, 0)).lanewise(VectorOperators.LSHR, 2).and(TOP_BITS));
+                IntVector mn = ((IntVector) packed.rearrange(MIN_LOW).castShape(I, 0)).lanewise(VectorOperators.LSHR, MIN_SHIFT).and(SIX_OR_FOUR)
+                        .or(((IntVector) packed.rearrange(MIN_HIGH).castShape(I, 0)).lanewise(VectorOperators.LSHR, 2).and(TOP_BITS));
                 int qb = qBase + 256 * b;
                 int ab = sBase + 8 * b;
-                float m = 0;
-                for (int c = 0; c < 4; c++) {
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48 + 32 * c, LE).castShape(S, 0);
-                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64 + 32 * c, LE).castShape(S, 0);
-                    int x = qb + 64 * c;
-                    ShortVector p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                            .mul(ShortVector.fromArray(S, q, x))
-                            .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                                    .mul(ShortVector.fromArray(S, q, x + 16)));
-                    ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                            .mul(ShortVector.fromArray(S, q, x + 32))
-                            .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                                    .mul(ShortVector.fromArray(S, q, x + 48)));
-                    h0 = h0.lanewise(VectorOperators.ASHR, 2);
-                    h1 = h1.lanewise(VectorOperators.ASHR, 2);
-                    IntVector i0 = p0.reinterpretAsInts();
-                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                    IntVector i1 = p1.reinterpretAsInts();
-                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sm[2 * c] * xs[ab + 2 * c]), acc);
-                    acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sm[2 * c + 1] * xs[ab + 2 * c + 1]), acc);
-                    m += sm[8 + 2 * c] * xsum[ab + 2 * c] + sm[9 + 2 * c] * xsum[ab + 2 * c + 1];
-                }
-                mins += dmin * m;
+                ((FloatVector) sc.convert(VectorOperators.I2F, 0)).mul(d).mul(FloatVector.fromArray(F, xs, ab)).intoArray(ds, 0);
+                mins = ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(dmin).fma(FloatVector.fromArray(F, xsum, ab), mins);
+                ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).castShape(S, 0);
+                ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).castShape(S, 0);
+                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).castShape(S, 0);
+                ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).castShape(S, 0);
+                int x = qb + 0;
+                ShortVector p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 16)));
+                ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 48)));
+                h0 = h0.lanewise(VectorOperators.ASHR, 2);
+                h1 = h1.lanewise(VectorOperators.ASHR, 2);
+                IntVector i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                IntVector i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[0]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[1]), acc);
+                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).castShape(S, 0);
+                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).castShape(S, 0);
+                x = qb + 64;
+                p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 16)));
+                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 48)));
+                h0 = h0.lanewise(VectorOperators.ASHR, 2);
+                h1 = h1.lanewise(VectorOperators.ASHR, 2);
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[3]), acc);
+                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).castShape(S, 0);
+                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).castShape(S, 0);
+                x = qb + 128;
+                p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 16)));
+                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 48)));
+                h0 = h0.lanewise(VectorOperators.ASHR, 2);
+                h1 = h1.lanewise(VectorOperators.ASHR, 2);
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[4]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[5]), acc);
+                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 144, LE).castShape(S, 0);
+                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 160, LE).castShape(S, 0);
+                x = qb + 192;
+                p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x))
+                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 16)));
+                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                        .mul(ShortVector.fromArray(S, q, x + 32))
+                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                                .mul(ShortVector.fromArray(S, q, x + 48)));
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[6]), acc);
+                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[7]), acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD) - mins;
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
         }
     }
 
@@ -148,7 +251,7 @@ final class KQuantDotKernels {
      * Q6_K: per 128-weight half, ql and qh are loaded once (6 vectors) and give the four 32-weight groups: low or
      * high nibbles of ql[0..31] or ql[32..63], with bit pair 0-1, 2-3, 4-5 or 6-7 of qh on top, minus 32.
      */
-    static void q6kRows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q6kRows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 256;
         long rowBytes = 210L * blocks;
         short[] q = a.q;
@@ -218,7 +321,7 @@ final class KQuantDotKernels {
                     acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab + 3]), acc);
                 }
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD);
         }
     }
 }

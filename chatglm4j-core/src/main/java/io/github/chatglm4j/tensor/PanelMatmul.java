@@ -18,24 +18,35 @@ import jdk.incubator.vector.FloatVector;
  * iteration (store-to-load forwarding then sits in an FMA chain), and measured ~40 GFLOP/s from L1 on one core,
  * while 4 x 16 (8 + 4 + 2) compiles without spills and measured ~93 (3 x 24: 88). Weights are decoded exactly
  * into a float panel of {@link #MC} rows x {@link #KC} columns, once per call: each weight is read from memory
- * once and decoded once, whatever n is. The panel is stored as micro-panels of 4 rows interleaved k-major
- * ({@code panel[(g*KC + k)*4 + i]}), so that the 4 broadcasts of one k share one index register with constant
- * displacements (with a row-major panel C2 spent an extra address computation per broadcast).
+ * once and decoded once, whatever n is. The panel is row-major with a row stride that is a compile-time constant,
+ * so the 4 broadcasts of one k share one index register and differ by constant displacements (row offsets passed
+ * as variables cost C2 an extra address computation per broadcast), and the decoder writes straight into it.
  *
- * <p>Loop order per thread (rows r0..r1): row panel (MC rows) > column panel (KC) > token tile (its 16 x KC
- * activations, 16 KiB, stay in L1) > group of 4 rows (the decoded panel, 96 KiB, stays in L2). Partial sums over
- * column panels live in a per-thread accumulator array in tile order (vector loads/stores), and are scattered to
- * {@code out} once per row panel. Rows past the end of a panel are zero, and so are padded tokens,
- * so the micro-kernel has no tail cases; those results are simply not stored.
+ * <p>Loop order per thread (rows r0..r1): row panel (MC rows) &gt; column panel (KC, decoded once) &gt; column
+ * sub-panel (KC_INNER) &gt; token tile (its 16 x KC_INNER activations, 16 KiB, stay in L1) &gt; group of 4 rows (the
+ * decoded panel, 192 KiB, stays in L2). Partial sums over column panels live in a per-thread accumulator array in
+ * tile order (vector loads/stores) and are scattered to {@code out} once per row panel. Rows past the end of a
+ * panel are zero, and so are padded tokens, so the micro-kernel has no tail cases; those results are not stored.
  */
 final class PanelMatmul {
 
     static final int MR = 4;
     static final int NR = 16;
-    /** Columns per panel: a multiple of 256 so that every block type splits at block boundaries. */
-    static final int KC = Math.max(256, Integer.getInteger("chatglm4j.panel.kc", 256) / 256 * 256);
+    /**
+     * Columns per decoded panel: a multiple of 256 so that every block type splits at block boundaries. Decoding
+     * reads MC rows in runs of KC columns; 256 (144 bytes of Q4_0) was too short for the hardware prefetchers to
+     * follow 48-96 row streams and made decoding latency-bound (3x slower than with 1024).
+     */
+    static final int KC = Math.max(256, Integer.getInteger("chatglm4j.panel.kc", 1024) / 256 * 256);
+    /** Row stride of the decoded panel (padding it off the 4 KiB multiple made no measurable difference). */
+    static final int STRIDE = KC;
+    /**
+     * Columns per pass of the micro-kernel over a decoded panel: the 16 x 256 activations of a tile (16 KiB) stay
+     * in L1 while every row group of the panel uses them (with 1024 they come from L2: ~30% slower).
+     */
+    static final int KC_INNER = 256;
     /** Rows per decoded panel, a multiple of MR. */
-    static final int MC = Math.max(MR, Integer.getInteger("chatglm4j.panel.mc", 96) / MR * MR);
+    static final int MC = Math.max(MR, Integer.getInteger("chatglm4j.panel.mc", 48) / MR * MR);
 
     private PanelMatmul() {
     }
@@ -67,8 +78,7 @@ final class PanelMatmul {
 
     static void rows(TensorType type, MemorySegment w, int rows, int cols, float[] xt, int n, float[] out, int r0, int r1) {
         int tiles = tiles(n);
-        float[] panel = new float[MC * KC];
-        float[] row = new float[KC];
+        float[] panel = new float[MC * STRIDE];
         int tileSize = MR * NR;
         float[] acc = new float[MC / MR * tiles * tileSize];
         for (int m0 = r0; m0 < r1; m0 += MC) {
@@ -76,25 +86,21 @@ final class PanelMatmul {
             int groups = (mc + MR - 1) / MR;
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int kc = Math.min(KC, cols - k0);
-                for (int i = 0; i < groups * MR; i++) {
-                    // micro-panel layout: group g holds its MR rows interleaved, panel[(g*KC + k)*MR + i%MR]
-                    int base = i / MR * MR * KC + i % MR;
-                    if (i < mc) {
-                        Decode.row(type, w, Decode.byteOffset(type, (long) (m0 + i) * cols + k0), row, 0, kc);
-                        for (int k = 0; k < kc; k++) {
-                            panel[base + k * MR] = row[k];
-                        }
-                    } else {
-                        for (int k = 0; k < kc; k++) {
-                            panel[base + k * MR] = 0;
-                        }
-                    }
+                for (int i = 0; i < mc; i++) {
+                    Decode.row(type, w, Decode.byteOffset(type, (long) (m0 + i) * cols + k0), panel, i * STRIDE, kc);
                 }
-                boolean add = k0 > 0;
-                for (int tile = 0; tile < tiles; tile++) {
-                    int xo = (tile * cols + k0) * NR;
-                    for (int g = 0; g < groups; g++) {
-                        micro(panel, g * MR * KC, xt, xo, kc, acc, (g * tiles + tile) * tileSize, add);
+                if (mc % MR != 0 && k0 == 0) {
+                    // the rows that pad the last group stay zero for every column panel
+                    java.util.Arrays.fill(panel, mc * STRIDE, groups * MR * STRIDE, 0f);
+                }
+                for (int kk = 0; kk < kc; kk += KC_INNER) {
+                    int kw = Math.min(KC_INNER, kc - kk);
+                    boolean add = k0 + kk > 0;
+                    for (int tile = 0; tile < tiles; tile++) {
+                        int xo = (tile * cols + k0 + kk) * NR;
+                        for (int g = 0; g < groups; g++) {
+                            micro(panel, g * MR * STRIDE + kk, xt, xo, kw, acc, (g * tiles + tile) * tileSize, add);
+                        }
                     }
                 }
             }
@@ -113,8 +119,8 @@ final class PanelMatmul {
     }
 
     /**
-     * 4 x 16 register tile: {@code acc[co + 16i + j] (+)= sum_k panel[p + 4k + i] * xt[xo + 16k + j]} for the 4 rows
-     * of the micro-panel at {@code p} and the 16 tokens of the tile at {@code xo}.
+     * 4 x 16 register tile: {@code acc[co + 16i + j] (+)= sum_k panel[p + i*STRIDE + k] * xt[xo + 16k + j]} for the 4
+     * panel rows starting at {@code p} and the 16 tokens of the tile at {@code xo}.
      */
     static void micro(float[] panel, int p, float[] xt, int xo, int kc, float[] acc, int co, boolean add) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
@@ -139,19 +145,19 @@ final class PanelMatmul {
         }
         for (int k = 0; k < kc; k++) {
             int x = xo + NR * k;
-            int q = p + MR * k;
+            int q = p + k;
             FloatVector x0 = FloatVector.fromArray(F, xt, x);
             FloatVector x1 = FloatVector.fromArray(F, xt, x + 8);
             FloatVector v = FloatVector.broadcast(F, panel[q]);
             c00 = v.fma(x0, c00);
             c01 = v.fma(x1, c01);
-            v = FloatVector.broadcast(F, panel[q + 1]);
+            v = FloatVector.broadcast(F, panel[q + 1 * STRIDE]);
             c10 = v.fma(x0, c10);
             c11 = v.fma(x1, c11);
-            v = FloatVector.broadcast(F, panel[q + 2]);
+            v = FloatVector.broadcast(F, panel[q + 2 * STRIDE]);
             c20 = v.fma(x0, c20);
             c21 = v.fma(x1, c21);
-            v = FloatVector.broadcast(F, panel[q + 3]);
+            v = FloatVector.broadcast(F, panel[q + 3 * STRIDE]);
             c30 = v.fma(x0, c30);
             c31 = v.fma(x1, c31);
         }

@@ -51,7 +51,7 @@ final class QuantDotKernels {
         return bits;
     }
 
-    static void q8_0Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q8_0Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 32;
         long rowBytes = 34L * blocks;
         short[] q = a.q;
@@ -71,11 +71,11 @@ final class QuantDotKernels {
                 float d = Float.float16ToFloat(w.get(SHORT_LE, o)) * xs[sBase + b];
                 acc = ((FloatVector) i.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD);
         }
     }
 
-    static void q4_0Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q4_0Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 32;
         long rowBytes = 18L * blocks;
         short[] q = a.q;
@@ -95,11 +95,11 @@ final class QuantDotKernels {
                 float d = Float.float16ToFloat(w.get(SHORT_LE, o)) * xs[sBase + b];
                 acc = ((FloatVector) i.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD);
         }
     }
 
-    static void q4_1Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q4_1Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 32;
         long rowBytes = 20L * blocks;
         short[] q = a.q;
@@ -121,12 +121,12 @@ final class QuantDotKernels {
                 acc = ((FloatVector) i.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
                 mins += Float.float16ToFloat(w.get(SHORT_LE, o + 2)) * xsum[sBase + b];
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD) + mins;
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD) + mins;
         }
     }
 
     /** The fifth bits: lane j of the low (high) half gets 16 if bit j (j + 16) of qh is set, via 0x8000 >>> 11. */
-    static void q5_0Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q5_0Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 32;
         long rowBytes = 22L * blocks;
         short[] q = a.q;
@@ -149,11 +149,11 @@ final class QuantDotKernels {
                 float d = Float.float16ToFloat(w.get(SHORT_LE, o)) * xs[sBase + b];
                 acc = ((FloatVector) i.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD);
         }
     }
 
-    static void q5_1Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int r0, int r1) {
+    static void q5_1Rows(MemorySegment w, int cols, Q8Activations a, int t, float[] out, int outBase, int r0, int r1) {
         int blocks = cols / 32;
         long rowBytes = 24L * blocks;
         short[] q = a.q;
@@ -178,7 +178,7 @@ final class QuantDotKernels {
                 acc = ((FloatVector) i.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
                 mins += Float.float16ToFloat(w.get(SHORT_LE, o + 2)) * xsum[sBase + b];
             }
-            out[r] = acc.reduceLanes(VectorOperators.ADD) + mins;
+            out[outBase + r] = acc.reduceLanes(VectorOperators.ADD) + mins;
         }
     }
 }

@@ -19,6 +19,19 @@ public final class WeightMatrix {
     /** From this many tokens on, {@link #matmul} uses the 6 x 16 panel kernel (see docs/performance.md). */
     static final int PANEL_MIN_TOKENS = Integer.getInteger("chatglm4j.matmul.panelMinTokens", 16);
 
+    /** Up to this many tokens, Q4_0, Q8_0 and Q4_K batches use int8 group kernels like the mat-vec. */
+    static final int INT8_BATCH_MAX_TOKENS = Integer.getInteger("chatglm4j.matmul.int8MaxTokens", 8);
+    /** Up to this many tokens, the other block types run one int8 mat-vec per token (cheaper than a float tile). */
+    static final int INT8_SINGLE_MAX_TOKENS = 3;
+
+    /** Whether {@link #matmul} of n tokens quantizes the activations to int8 (as {@link #matvec} always does). */
+    static boolean int8Batch(TensorType type, int n) {
+        if (!type.isQuantized()) {
+            return false;
+        }
+        return n <= (QuantProducts.hasBatchKernels(type) ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
+    }
+
     /** Per calling thread, the transposed activations of the last panel product (reused: they can be tens of MB). */
     private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -73,7 +86,7 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out);
+            default -> QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out, 0);
         };
         run(pool, (long) rows * cols, body);
     }
@@ -83,7 +96,9 @@ public final class WeightMatrix {
      * {@code n} rows of {@code rows} floats, {@code out[t*rows + r] = sum_c W[r][c] * x[t*cols + c]}. Each weight
      * is read and decoded once per call and used for all tokens from cache: in register tiles of 4 tokens for a
      * few tokens ({@link PackedMatmul}), of 16 tokens x 6 rows from {@link #PANEL_MIN_TOKENS} tokens on
-     * ({@link PanelMatmul}). Activations stay float32 (only {@code n = 1} takes the int8 mat-vec path).
+     * ({@link PanelMatmul}). Activations stay float32, except for block-quantized weights with n = 1 (the int8
+     * mat-vec) and a few tokens: group kernels for Q4_0/Q8_0/Q4_K ({@link QuantBatchKernels}), one int8 mat-vec
+     * per token for the other block types.
      */
     public void matmul(float[] x, int n, float[] out, Parallel pool) {
         if (n < 1) {
@@ -96,6 +111,10 @@ public final class WeightMatrix {
             return;
         }
         long work = (long) rows * cols * n;
+        if (int8Batch(type, n)) {
+            run(pool, work, QuantProducts.batch(type, data, rows, cols, Q8Activations.quantize(x, n, cols), out));
+            return;
+        }
         if (n < PANEL_MIN_TOKENS) {
             run(pool, work, (r0, r1) -> PackedMatmul.rows(type, data, rows, cols, x, n, out, r0, r1));
             return;

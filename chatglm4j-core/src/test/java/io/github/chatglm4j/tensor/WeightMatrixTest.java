@@ -69,6 +69,10 @@ class WeightMatrixTest {
             }
             cases.add(Arguments.of(type, 19, 4100, 9, 1)); // second column block with a scalar tail
             cases.add(Arguments.of(type, 37, 70, 33, 2)); // row blocks with an odd row, several token tiles
+            // panel product: two row panels (the second 5 rows, one padded group), three column panels with a
+            // 552-column tail (sub-panels of 256, 256, 40), 2 token tiles with 11 padded tokens
+            cases.add(Arguments.of(type, 53, 2600, 21, 2));
+            cases.add(Arguments.of(type, 9, 1031, 64, 3));
         }
         return cases.stream();
     }
