@@ -135,7 +135,9 @@ class QuantWeightMatrixTest {
                 float y = out[t * rows + r];
                 if (WeightMatrix.int8Batch(type, n)) {
                     assertInt8Path(w, x, t * cols, xq, r, y, what);
-                    assertThat(y).as("%s equals the mat-vec", what).isEqualTo(single[r]);
+                    // same int8 products; the group kernel may add the block partial sums in another order
+                    assertThat(y).as("%s equals the mat-vec up to float summation order", what)
+                            .isCloseTo(single[r], org.assertj.core.api.Assertions.within(1e-5f * Math.max(1f, Math.abs(single[r]))));
                 } else {
                     // float activations: within float rounding of W.x, and the mat-vec within its int8 bound of it
                     assertFloatPath(w, x, t * cols, r, y, what);
