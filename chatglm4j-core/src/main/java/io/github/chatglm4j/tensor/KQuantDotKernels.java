@@ -25,7 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the carry-free pair sum (see {@link QuantDotKernels}), one conversion and one FMA with {@code d * scale * dx}.
  * Per block the 8 factors {@code d * scale_j * dx_j} are computed as one vector (stored to a small array and
  * broadcast from there), and the mins as one vector FMA {@code dmin * min_j * sum_j} into a second accumulator.
- * The four 64-weight chunks of a block are written out (C2 did not unroll that loop). Q6_K's sub-blocks are 16
+ * The four 64-weight chunks of a block stay a loop: written out they ran ~10% faster in isolation, but the
+ * method became too big for C1 ("out of virtual registers"), and without that tier C2 compiled it from a poor
+ * profile and deoptimized repeatedly (7x slower in a benchmark run). Q6_K's sub-blocks are 16
  * weights with their own int8 scale: the two halves of an activation block are pair-summed separately, scaled in
  * int lanes and added before the one conversion (a variant with a per-half vector of float factors and both halves
  * written out measured 15-100% slower).
@@ -83,58 +85,21 @@ final class KQuantDotKernels {
                 int ab = sBase + 8 * b;
                 ((FloatVector) sc.convert(VectorOperators.I2F, 0)).mul(d).mul(FloatVector.fromArray(F, xs, ab)).intoArray(ds, 0);
                 mins = ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(dmin).fma(FloatVector.fromArray(F, xsum, ab), mins);
-                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).castShape(S, 0);
-                ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).castShape(S, 0);
-                int x = qb + 0;
-                ShortVector p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
-                ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
-                IntVector i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                IntVector i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[0]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[1]), acc);
-                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).castShape(S, 0);
-                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).castShape(S, 0);
-                x = qb + 64;
-                p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
-                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
-                i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[3]), acc);
-                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).castShape(S, 0);
-                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).castShape(S, 0);
-                x = qb + 128;
-                p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
-                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
-                i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[4]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[5]), acc);
-                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).castShape(S, 0);
-                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).castShape(S, 0);
-                x = qb + 192;
-                p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
-                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
-                i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[6]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[7]), acc);
+                for (int c = 0; c < 4; c++) {
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16 + 32 * c, LE).castShape(S, 0);
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32 + 32 * c, LE).castShape(S, 0);
+                    int x = qb + 64 * c;
+                    ShortVector p0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
+                            .add(v1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 16)));
+                    ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
+                            .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 48)));
+                    IntVector i0 = p0.reinterpretAsInts();
+                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                    IntVector i1 = p1.reinterpretAsInts();
+                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2 * c]), acc);
+                    acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2 * c + 1]), acc);
+                }
             }
             out[outBase + r] = acc.reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
         }
@@ -168,80 +133,27 @@ final class KQuantDotKernels {
                 mins = ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(dmin).fma(FloatVector.fromArray(F, xsum, ab), mins);
                 ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).castShape(S, 0);
                 ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).castShape(S, 0);
-                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).castShape(S, 0);
-                ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).castShape(S, 0);
-                int x = qb + 0;
-                ShortVector p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 16)));
-                ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 48)));
-                h0 = h0.lanewise(VectorOperators.ASHR, 2);
-                h1 = h1.lanewise(VectorOperators.ASHR, 2);
-                IntVector i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                IntVector i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[0]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[1]), acc);
-                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).castShape(S, 0);
-                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).castShape(S, 0);
-                x = qb + 64;
-                p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 16)));
-                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 48)));
-                h0 = h0.lanewise(VectorOperators.ASHR, 2);
-                h1 = h1.lanewise(VectorOperators.ASHR, 2);
-                i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[3]), acc);
-                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).castShape(S, 0);
-                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).castShape(S, 0);
-                x = qb + 128;
-                p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 16)));
-                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 48)));
-                h0 = h0.lanewise(VectorOperators.ASHR, 2);
-                h1 = h1.lanewise(VectorOperators.ASHR, 2);
-                i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[4]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[5]), acc);
-                v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 144, LE).castShape(S, 0);
-                v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 160, LE).castShape(S, 0);
-                x = qb + 192;
-                p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x))
-                        .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 16)));
-                p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                        .mul(ShortVector.fromArray(S, q, x + 32))
-                        .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
-                                .mul(ShortVector.fromArray(S, q, x + 48)));
-                i0 = p0.reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                i1 = p1.reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[6]), acc);
-                acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[7]), acc);
+                for (int c = 0; c < 4; c++) {
+                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48 + 32 * c, LE).castShape(S, 0);
+                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64 + 32 * c, LE).castShape(S, 0);
+                    int x = qb + 64 * c;
+                    ShortVector p0 = v0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                            .mul(ShortVector.fromArray(S, q, x))
+                            .add(v1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x10))
+                                    .mul(ShortVector.fromArray(S, q, x + 16)));
+                    ShortVector p1 = v0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                            .mul(ShortVector.fromArray(S, q, x + 32))
+                            .add(v1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 3).and((short) 0x10))
+                                    .mul(ShortVector.fromArray(S, q, x + 48)));
+                    h0 = h0.lanewise(VectorOperators.ASHR, 2);
+                    h1 = h1.lanewise(VectorOperators.ASHR, 2);
+                    IntVector i0 = p0.reinterpretAsInts();
+                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                    IntVector i1 = p1.reinterpretAsInts();
+                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2 * c]), acc);
+                    acc = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, ds[2 * c + 1]), acc);
+                }
             }
             out[outBase + r] = acc.reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
         }

@@ -1,10 +1,14 @@
 /**
- * Weights and the CPU kernels that multiply them: {@link io.github.chatglm4j.tensor.WeightMatrix} over F32, F16
- * and BF16 data in native or memory-mapped segments, {@link io.github.chatglm4j.tensor.Vectors} for 1-D tensors,
- * and {@link io.github.chatglm4j.tensor.Parallel}, the thread pool that splits the rows.
+ * Weights and the CPU kernels that multiply them: {@link io.github.chatglm4j.tensor.WeightMatrix} over F32, F16,
+ * BF16 and ggml's block-quantized types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) in native or
+ * memory-mapped segments, {@link io.github.chatglm4j.tensor.Vectors} for 1-D tensors, and
+ * {@link io.github.chatglm4j.tensor.Parallel}, the thread pool that splits the rows.
  *
- * <p>Kernels use the incubating Vector API ({@code --add-modules jdk.incubator.vector}) with 256-bit float
- * vectors; activations are heap {@code float[]}, weights stay in their stored type and are decoded exactly.
- * {@code KernelBench} in the test sources measures them.
+ * <p>Kernels use the incubating Vector API ({@code --add-modules jdk.incubator.vector}) with 256-bit vectors and
+ * one flat method per type and shape of work. Weights stay in their stored type and are decoded exactly (bit for
+ * bit as ggml's reference dequantizers). Products with block-quantized weights and one or a few tokens quantize the
+ * activations to int8 per block of 32 and multiply in 16-bit lanes; products with many tokens keep float32
+ * activations and run a register-tiled GEMM over weights decoded once per call. {@code KernelBench} in the test
+ * sources measures them; docs/performance.md has the numbers.
  */
 package io.github.chatglm4j.tensor;

@@ -107,9 +107,12 @@ class WeightMatrixTest {
 
         w.matmul(x, n, out, pool(threads));
 
+        float[] single = new float[rows];
         for (int t = 0; t < n; t++) {
+            w.matvec(Arrays.copyOfRange(x, t * cols, (t + 1) * cols), single, null);
             for (int r = 0; r < rows; r++) {
                 assertClose(w, x, t * cols, r, out[t * rows + r], "matmul token " + t + " row " + r);
+                assertSameWithinRounding(w, x, t * cols, r, out[t * rows + r], single[r], "matmul vs matvec, token " + t + " row " + r);
             }
         }
         for (int i = n * rows; i < out.length; i++) {
@@ -186,6 +189,17 @@ class WeightMatrixTest {
             case 2 -> pool2;
             default -> pool3;
         };
+    }
+
+    /** Two float32 evaluations of the same dot product (different summation order) agree within rounding. */
+    private static void assertSameWithinRounding(WeightMatrix w, float[] x, int xOffset, int r, float a, float b, String what) {
+        double magnitude = 0;
+        for (int c = 0; c < w.cols(); c++) {
+            magnitude += Math.abs(ReferenceMath.element(w.data(), w.type(), (long) r * w.cols() + c) * x[xOffset + c]);
+        }
+        if (!(Math.abs(a - b) <= 2 * TOLERANCE * magnitude + 1e-30)) {
+            fail(String.format("%s %s: %.9g vs %.9g (allowed %.3g)", w, what, a, b, 2 * TOLERANCE * magnitude));
+        }
     }
 
     /** Compares one output against a double-precision dot product of the oracle-decoded weights. */
