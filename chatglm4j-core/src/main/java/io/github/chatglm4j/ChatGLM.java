@@ -99,18 +99,22 @@ public final class ChatGLM implements AutoCloseable {
         try {
             pool = Parallel.create(options.threads());
             ChatGLMWeights weights;
+            LoadProgress progress = options.progress();
             if (options.quant() == null) {
                 weights = ChatGLMWeights.bind(config, source);
+                if (options.repack() && weights.matrices().values().stream().anyMatch(WeightMatrix::canRegroup)) {
+                    // Q4_0 from the file: copied once into the kernels' layout, the file pages released behind it
+                    MatrixQuantizer repacker = new MatrixQuantizer(pool, (done, total) -> progress.update("repacking", done, total));
+                    quantizer = repacker;
+                    weights = weights.replaceMatrices(repacker::regroup);
+                }
             } else {
-                LoadProgress progress = options.progress();
-                quantizer = new MatrixQuantizer(pool, (done, total) -> progress.update("quantizing", done, total));
+                quantizer = new MatrixQuantizer(pool, (done, total) -> progress.update("quantizing", done, total), options.repack());
                 weights = ChatGLMWeights.bind(config, source, options.quant(), quantizer);
             }
             if (options.preload()) {
-                // after quantizing, only the matrices still read from the files (the embedding) need their pages
-                preload(options.quant() == null
-                        ? source.tensors().stream().map(TensorEntry::data).toList()
-                        : weights.matrices().values().stream().map(WeightMatrix::data).filter(MemorySegment::isMapped).toList(),
+                // only the matrices still read from the files (not those quantized or repacked into native memory)
+                preload(weights.matrices().values().stream().map(WeightMatrix::data).filter(MemorySegment::isMapped).toList(),
                         options.progress());
             }
             return new ChatGLM(location, config, tokenizer, new ChatGLMModel(config, weights, pool, options.kvType()), source, pool, quantizer, context);

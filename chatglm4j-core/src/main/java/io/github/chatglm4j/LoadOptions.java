@@ -18,9 +18,12 @@ import java.util.Set;
  *                    reference {@code .quantize(8)} / {@code .quantize(4)} do; null keeps the stored types. One of
  *                    {@link #QUANT_TYPES}; the weights must be stored as F32, F16 or BF16.
  * @param kvType      how KV caches store keys and values (default F16, as llama.cpp)
+ * @param repack      copy Q4_0 matrices into native memory in a layout made for the int8 kernels (decode ~1.4x
+ *                    faster, as llama.cpp's repacking; the file's pages are released after the copy, so memory use
+ *                    stays about the model size); false reads them from the mapped file as stored
  */
 public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant,
-                          KvType kvType) {
+                          KvType kvType, boolean repack) {
     /** Default context when the model allows more: 8K tokens are 224 MiB of F16 KV cache for a 6B model (448 in F32). */
     public static final int DEFAULT_CONTEXT = 8192;
 
@@ -44,35 +47,45 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
 
     /** Options without load-time quantization and with the default KV cache type. */
     public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
-        this(threads, contextSize, preload, progress, null, KvType.DEFAULT);
+        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, true);
+    }
+
+    /** Options that repack Q4_0 matrices (the default). */
+    public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant, KvType kvType) {
+        this(threads, contextSize, preload, progress, quant, kvType, true);
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null, KvType.DEFAULT);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null, KvType.DEFAULT, true);
     }
 
     public LoadOptions withThreads(int t) {
-        return new LoadOptions(t, contextSize, preload, progress, quant, kvType);
+        return new LoadOptions(t, contextSize, preload, progress, quant, kvType, repack);
     }
 
     public LoadOptions withContextSize(int c) {
-        return new LoadOptions(threads, c, preload, progress, quant, kvType);
+        return new LoadOptions(threads, c, preload, progress, quant, kvType, repack);
     }
 
     public LoadOptions withPreload(boolean p) {
-        return new LoadOptions(threads, contextSize, p, progress, quant, kvType);
+        return new LoadOptions(threads, contextSize, p, progress, quant, kvType, repack);
     }
 
     public LoadOptions withProgress(LoadProgress p) {
-        return new LoadOptions(threads, contextSize, preload, p, quant, kvType);
+        return new LoadOptions(threads, contextSize, preload, p, quant, kvType, repack);
     }
 
     /** Quantize while loading ({@code null}: keep the stored types). */
     public LoadOptions withQuant(TensorType q) {
-        return new LoadOptions(threads, contextSize, preload, progress, q, kvType);
+        return new LoadOptions(threads, contextSize, preload, progress, q, kvType, repack);
     }
 
     public LoadOptions withKvType(KvType k) {
-        return new LoadOptions(threads, contextSize, preload, progress, quant, k);
+        return new LoadOptions(threads, contextSize, preload, progress, quant, k, repack);
+    }
+
+    /** Repack Q4_0 matrices for the faster kernels (true, the default) or read them as stored. */
+    public LoadOptions withRepack(boolean r) {
+        return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, r);
     }
 }

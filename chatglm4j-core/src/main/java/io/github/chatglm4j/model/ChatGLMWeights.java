@@ -106,6 +106,27 @@ public final class ChatGLMWeights {
         return new ChatGLMWeights(stored.embedding, layers, stored.finalNorm, output);
     }
 
+    /**
+     * These weights with every layer matrix and the output layer replaced by {@code f} of it (in the order of
+     * {@link #matrices()}, embedding excluded: only single rows of it are read). {@code f} returns one matrix per
+     * input, of the same shape.
+     */
+    public ChatGLMWeights replaceMatrices(java.util.function.UnaryOperator<List<WeightMatrix>> f) {
+        List<WeightMatrix> in = new ArrayList<>(matrices().values());
+        in.removeFirst();
+        List<WeightMatrix> out = f.apply(in);
+        if (out.size() != in.size()) {
+            throw new IllegalStateException("expected " + in.size() + " matrices, got " + out.size());
+        }
+        var it = out.iterator();
+        LayerWeights[] replaced = new LayerWeights[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            LayerWeights l = layers[i];
+            replaced[i] = new LayerWeights(l.inputNorm(), it.next(), l.qkvBias(), it.next(), l.postNorm(), it.next(), it.next());
+        }
+        return new ChatGLMWeights(embedding, replaced, finalNorm, it.next());
+    }
+
     /** Every matrix by its checkpoint name, in file order: the embedding, each layer's four, the output layer. */
     public Map<String, WeightMatrix> matrices() {
         Map<String, WeightMatrix> m = new LinkedHashMap<>();

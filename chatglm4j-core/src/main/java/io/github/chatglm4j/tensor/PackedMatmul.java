@@ -21,7 +21,7 @@ final class PackedMatmul {
     private PackedMatmul() {
     }
 
-    static void rows(TensorType type, MemorySegment w, int rows, int cols, float[] x, int n, float[] out, int r0, int r1) {
+    static void rows(RowDecoder w, int rows, int cols, float[] x, int n, float[] out, int r0, int r1) {
         int rowBlock = Math.min(ROW_BLOCK, r1 - r0);
         int colBlock = Math.min(COL_BLOCK, cols);
         float[] packed = new float[rowBlock * colBlock];
@@ -33,7 +33,7 @@ final class PackedMatmul {
             for (int b0 = r0; b0 < r1; b0 += rowBlock) {
                 int bn = Math.min(rowBlock, r1 - b0);
                 for (int i = 0; i < bn; i++) {
-                    Decode.row(type, w, Decode.byteOffset(type, (long) (b0 + i) * cols + k0), packed, i * colBlock, kw);
+                    w.decode(b0 + i, k0, packed, i * colBlock, kw);
                 }
                 for (int t = 0; t < n; t += TileKernel.TOKENS) {
                     int nt = Math.min(TileKernel.TOKENS, n - t);

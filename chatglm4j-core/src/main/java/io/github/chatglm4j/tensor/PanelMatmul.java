@@ -76,7 +76,7 @@ final class PanelMatmul {
         }
     }
 
-    static void rows(TensorType type, MemorySegment w, int rows, int cols, float[] xt, int n, float[] out, int r0, int r1) {
+    static void rows(RowDecoder w, int rows, int cols, float[] xt, int n, float[] out, int r0, int r1) {
         int tiles = tiles(n);
         float[] panel = new float[MC * STRIDE];
         int tileSize = MR * NR;
@@ -87,7 +87,7 @@ final class PanelMatmul {
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int kc = Math.min(KC, cols - k0);
                 for (int i = 0; i < mc; i++) {
-                    Decode.row(type, w, Decode.byteOffset(type, (long) (m0 + i) * cols + k0), panel, i * STRIDE, kc);
+                    w.decode(m0 + i, k0, panel, i * STRIDE, kc);
                 }
                 if (mc % MR != 0 && k0 == 0) {
                     // the rows that pad the last group stay zero for every column panel

@@ -25,6 +25,8 @@ final class Q8Activations {
     final float[] scale;
     /** {@code tokens * cols/32} values {@code d * sum q} of each block. */
     final float[] sum;
+    /** {@link #q} permuted for {@link InterleavedQ4_0}, made on first use. */
+    private short[] grouped;
 
     private Q8Activations(int tokens, int cols) {
         this.tokens = tokens;
@@ -32,6 +34,24 @@ final class Q8Activations {
         this.q = new short[tokens * cols];
         this.scale = new float[tokens * cols / 32];
         this.sum = new float[tokens * cols / 32];
+    }
+
+    /**
+     * The values in the order of {@link InterleavedQ4_0}'s groups: per token, per group of 16 blocks, value k of
+     * block j at {@code 16k + j} and value k + 16 at {@code 256 + 16k + j}; the last {@code blocks % 16} blocks of
+     * a token keep their order. Made on first call, which must happen before the activations are shared with
+     * other threads (the products call it on the calling thread).
+     */
+    short[] grouped() {
+        short[] g = grouped;
+        if (g == null) {
+            g = new short[q.length];
+            for (int t = 0; t < tokens; t++) {
+                InterleavedQ4_0.permute(q, t * cols, g, t * cols, cols);
+            }
+            grouped = g;
+        }
+        return g;
     }
 
     /** Quantizes {@code tokens} rows of {@code cols} values (a multiple of 32) from {@code x}. */

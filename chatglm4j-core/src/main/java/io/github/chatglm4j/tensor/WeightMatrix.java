@@ -35,13 +35,22 @@ public final class WeightMatrix {
     /** Per calling thread, the transposed activations of the last panel product (reused: they can be tens of MB). */
     private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** Per calling thread, activations permuted for a regrouped matrix's prefill products. */
+    private static final ThreadLocal<float[]> PERMUTED = ThreadLocal.withInitial(() -> new float[0]);
+
     private final MemorySegment data;
     private final TensorType type;
     private final int rows;
     private final int cols;
+    /** Q4_0 in {@link InterleavedQ4_0}'s grouped layout rather than ggml's. */
+    private final boolean regrouped;
 
     /** Wraps {@code data}; its byte size must be exactly that of {@code rows x cols} values of {@code type}. */
     public WeightMatrix(MemorySegment data, TensorType type, int rows, int cols) {
+        this(data, type, rows, cols, false);
+    }
+
+    private WeightMatrix(MemorySegment data, TensorType type, int rows, int cols, boolean regrouped) {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(type, "type");
         if (rows < 1 || cols < 1) {
@@ -60,6 +69,55 @@ public final class WeightMatrix {
         this.type = type;
         this.rows = rows;
         this.cols = cols;
+        this.regrouped = regrouped;
+    }
+
+    /** Whether {@link #regroup} applies: Q4_0 in ggml's layout. */
+    public boolean canRegroup() {
+        return type == TensorType.Q4_0 && !regrouped;
+    }
+
+    /**
+     * Rewrites one Q4_0 row of {@code cols} weights from ggml's layout ({@code src}) into the regrouped layout
+     * ({@code dst}, same size): for producers that write a matrix row by row, then wrap it with {@link #regrouped}.
+     */
+    public static void regroupRow(MemorySegment src, MemorySegment dst, int cols) {
+        InterleavedQ4_0.repackRows(src, dst, cols, 0, 1);
+    }
+
+    /** Declares a Q4_0 matrix whose rows were each written with {@link #regroupRow} as regrouped. */
+    public static WeightMatrix regrouped(WeightMatrix rowsRegrouped) {
+        if (!rowsRegrouped.canRegroup()) {
+            throw new IllegalArgumentException(rowsRegrouped + " is not a Q4_0 matrix in ggml's layout");
+        }
+        return new WeightMatrix(rowsRegrouped.data, TensorType.Q4_0, rowsRegrouped.rows, rowsRegrouped.cols, true);
+    }
+
+    /** True if the bytes are in the regrouped layout of {@link #regroup}, not in ggml's. */
+    public boolean isRegrouped() {
+        return regrouped;
+    }
+
+    /**
+     * A copy of this Q4_0 matrix with the blocks of each row regrouped 16 at a time for the faster kernels of
+     * {@code InterleavedQ4_0} (same bytes, same size, another order), written to {@code dst}; rows are split over
+     * {@code pool} (null: the caller). The result reads from {@code dst} only. Throws if {@link #canRegroup} is
+     * false or {@code dst} has not exactly this matrix's size.
+     */
+    public WeightMatrix regroup(MemorySegment dst, Parallel pool) {
+        if (!canRegroup()) {
+            throw new IllegalStateException(this + " cannot be regrouped (only Q4_0 in ggml's layout)");
+        }
+        if (dst.byteSize() != data.byteSize()) {
+            throw new IllegalArgumentException("regrouping " + this + " needs " + data.byteSize() + " bytes, got " + dst.byteSize());
+        }
+        Parallel.RangeBody body = (r0, r1) -> InterleavedQ4_0.repackRows(data, dst, cols, r0, r1);
+        if (pool == null || pool.threads() == 1) {
+            body.run(0, rows);
+        } else {
+            pool.forRange(rows, body);
+        }
+        return new WeightMatrix(dst, type, rows, cols, true);
     }
 
     public int rows() {
@@ -86,7 +144,8 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out, 0);
+            default -> regrouped ? grouped(Q8Activations.quantize(x, 1, cols), 0, out)
+                    : QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out, 0);
         };
         run(pool, (long) rows * cols, body);
     }
@@ -112,11 +171,27 @@ public final class WeightMatrix {
         }
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
-            run(pool, work, QuantProducts.batch(type, data, rows, cols, Q8Activations.quantize(x, n, cols), out));
+            Q8Activations a = Q8Activations.quantize(x, n, cols);
+            run(pool, work, regrouped ? InterleavedQ4_0.batch(data, rows, cols, a, out)
+                    : QuantProducts.batch(type, data, rows, cols, a, out));
             return;
         }
+        RowDecoder decoder = decoder();
+        if (regrouped) {
+            // the weights are decoded in stored order, so the activations' columns take that order too
+            float[] p = PERMUTED.get();
+            if (p.length < n * cols) {
+                p = new float[n * cols];
+                PERMUTED.set(p);
+            }
+            for (int t = 0; t < n; t++) {
+                InterleavedQ4_0.permute(x, t * cols, p, t * cols, cols);
+            }
+            x = p;
+        }
+        float[] xs = x;
         if (n < PANEL_MIN_TOKENS) {
-            run(pool, work, (r0, r1) -> PackedMatmul.rows(type, data, rows, cols, x, n, out, r0, r1));
+            run(pool, work, (r0, r1) -> PackedMatmul.rows(decoder, rows, cols, xs, n, out, r0, r1));
             return;
         }
         int tiles = PanelMatmul.tiles(n);
@@ -127,17 +202,35 @@ public final class WeightMatrix {
         }
         float[] xtFinal = xt;
         if (pool == null || pool.threads() == 1 || tiles == 1) {
-            PanelMatmul.transpose(x, n, cols, xt, 0, tiles);
+            PanelMatmul.transpose(xs, n, cols, xt, 0, tiles);
         } else {
-            pool.forRange(tiles, (t0, t1) -> PanelMatmul.transpose(x, n, cols, xtFinal, t0, t1));
+            pool.forRange(tiles, (t0, t1) -> PanelMatmul.transpose(xs, n, cols, xtFinal, t0, t1));
         }
-        run(pool, work, (r0, r1) -> PanelMatmul.rows(type, data, rows, cols, xtFinal, n, out, r0, r1));
+        run(pool, work, (r0, r1) -> PanelMatmul.rows(decoder, rows, cols, xtFinal, n, out, r0, r1));
+    }
+
+    private Parallel.RangeBody grouped(Q8Activations a, int t, float[] out) {
+        a.grouped(); // made here, before the activations are shared with the pool
+        return (r0, r1) -> InterleavedQ4_0.rows(data, cols, a, t, out, 0, r0, r1);
+    }
+
+    private RowDecoder decoder() {
+        if (regrouped) {
+            return (r, c0, dst, off, len) -> InterleavedQ4_0.decode(data, cols, r, c0, dst, off, len);
+        }
+        return (r, c0, dst, off, len) -> Decode.row(type, data, Decode.byteOffset(type, (long) r * cols + c0), dst, off, len);
     }
 
     /** Row {@code r} decoded to floats into {@code dst[dstOffset, dstOffset + cols)} (for embedding lookups). */
     public void copyRow(int r, float[] dst, int dstOffset) {
         Objects.checkIndex(r, rows);
         Objects.checkFromIndexSize(dstOffset, cols, dst.length);
+        if (regrouped) {
+            float[] stored = new float[cols];
+            InterleavedQ4_0.decode(data, cols, r, 0, stored, 0, cols);
+            InterleavedQ4_0.unpermute(stored, dst, dstOffset, cols);
+            return;
+        }
         Decode.row(type, data, Decode.byteOffset(type, (long) r * cols), dst, dstOffset, cols);
     }
 
@@ -157,6 +250,6 @@ public final class WeightMatrix {
 
     @Override
     public String toString() {
-        return "WeightMatrix[" + rows + " x " + cols + ", " + type + "]";
+        return "WeightMatrix[" + rows + " x " + cols + ", " + type + (regrouped ? " regrouped" : "") + "]";
     }
 }

@@ -18,9 +18,10 @@ import java.util.Random;
  *
  * <pre>
  * $JAVA_HOME/bin/java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
- *     io.github.chatglm4j.tensor.KernelBench [types=Q4_0,Q8_0,F16] [threads=1,2] [mode=kernels|model] [n=1,2,4,8,128,512]
+ *     io.github.chatglm4j.tensor.KernelBench [types=Q4_0,Q8_0,F16] [threads=1,2] [mode=kernels|model] [n=1,2,4,8,128,512] [regroup=true]
  * </pre>
  *
+ * {@code regroup=true} measures Q4_0 in the layout the engine repacks it to at load.
  * {@code mode=kernels} (default) measures a 13696x4096 and a 4096x13696 mat-vec (the ChatGLM3 FFN shapes) and
  * the 13696x4096 product with {@code n} tokens; {@code mode=model} measures every matrix shape of chatglm3-6b
  * (mat-vec and the product with the largest {@code n}) and prints the implied milliseconds per token for the
@@ -54,6 +55,7 @@ public final class KernelBench {
         int[] threadCounts = ints(opts.getOrDefault("threads", "1,2"));
         int[] ns = ints(opts.getOrDefault("n", "1,2,4,8,128,512"));
         String mode = opts.getOrDefault("mode", "kernels");
+        regroup = Boolean.parseBoolean(opts.getOrDefault("regroup", "false"));
         System.out.printf("load average %s%n", loadAverage());
         for (TensorType type : types) {
             for (int threads : threadCounts) {
@@ -208,6 +210,11 @@ public final class KernelBench {
     }
 
     /** Enough copies of one random matrix that together they exceed the L3 cache several times. */
+    /** regroup=true: Q4_0 matrices in the layout the engine repacks them to at load ({@link WeightMatrix#regroup}). */
+    private static boolean regroup;
+    /** Regrouped copy to its ggml-layout original, which {@link #check} decodes with the oracle. */
+    private static final Map<WeightMatrix, WeightMatrix> ORIGINAL = new java.util.IdentityHashMap<>();
+
     private static WeightMatrix[] copies(Arena arena, TensorType type, int rows, int cols) {
         MemorySegment first = QuantReference.randomBlocks(arena, type, (long) rows * cols, new Random(1));
         int count = (int) Math.max(2, Math.min(12, (200L << 20) / first.byteSize() + 1));
@@ -215,6 +222,11 @@ public final class KernelBench {
         for (int i = 0; i < count; i++) {
             MemorySegment data = i == 0 ? first : arena.allocate(first.byteSize(), 64).copyFrom(first);
             copies[i] = new WeightMatrix(data, type, rows, cols);
+            if (regroup && copies[i].canRegroup()) {
+                WeightMatrix original = copies[i];
+                copies[i] = original.regroup(arena.allocate(data.byteSize(), 64), null);
+                ORIGINAL.put(copies[i], original);
+            }
         }
         return copies;
     }
@@ -224,7 +236,8 @@ public final class KernelBench {
      * activations, allowing float rounding (1e-5 of sum |w x|) plus the int8 activation error bound
      * sum |w| * d/2 (d = the block's activation step), which covers both the float and the int8 paths.
      */
-    private static void check(WeightMatrix w, float[] x, int n, float[] out) {
+    private static void check(WeightMatrix regrouped, float[] x, int n, float[] out) {
+        WeightMatrix w = ORIGINAL.getOrDefault(regrouped, regrouped);
         Random random = new Random(4);
         for (int k = 0; k < 64; k++) {
             int t = random.nextInt(n);

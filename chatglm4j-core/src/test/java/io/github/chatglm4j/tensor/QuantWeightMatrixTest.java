@@ -196,7 +196,7 @@ class QuantWeightMatrixTest {
     }
 
     /** Activations like a normalized hidden state: mostly N(0,1), a few outlier channels. */
-    private static float[] activations(int count, Random random) {
+    static float[] activations(int count, Random random) {
         float[] x = ReferenceMath.randomFloats(count, random);
         for (int i = 0; i < count; i += 97) {
             x[i] *= 20;
@@ -204,7 +204,7 @@ class QuantWeightMatrixTest {
         return x;
     }
 
-    private static void assertFloatPath(WeightMatrix w, float[] x, int xOffset, int r, float actual, String what) {
+    static void assertFloatPath(WeightMatrix w, float[] x, int xOffset, int r, float actual, String what) {
         double sum = 0;
         double magnitude = 0;
         for (int c = 0; c < w.cols(); c++) {
@@ -219,7 +219,7 @@ class QuantWeightMatrixTest {
         }
     }
 
-    private static void assertInt8Path(WeightMatrix w, float[] x, int xOffset, double[] xq, int r, float actual, String what) {
+    static void assertInt8Path(WeightMatrix w, float[] x, int xOffset, double[] xq, int r, float actual, String what) {
         double quantized = 0;
         double quantizedMagnitude = 0;
         double exact = 0;

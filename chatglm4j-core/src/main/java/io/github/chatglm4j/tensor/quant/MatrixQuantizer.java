@@ -49,10 +49,54 @@ public final class MatrixQuantizer implements AutoCloseable {
     private long allocated;
     private boolean closed;
 
-    /** {@code pool} may be null to run on the caller only. */
+    private final boolean regroupQ4_0;
+
+    /** {@code pool} may be null to run on the caller only. Q4_0 results are in ggml's layout. */
     public MatrixQuantizer(Parallel pool, Progress progress) {
+        this(pool, progress, false);
+    }
+
+    /**
+     * {@code pool} may be null to run on the caller only; with {@code regroupQ4_0}, Q4_0 results are written
+     * directly in the layout of {@link WeightMatrix#regroup} (one row at a time, no second copy).
+     */
+    public MatrixQuantizer(Parallel pool, Progress progress, boolean regroupQ4_0) {
         this.pool = pool;
         this.progress = progress == null ? Progress.NONE : progress;
+        this.regroupQ4_0 = regroupQ4_0;
+    }
+
+    /**
+     * Copies the matrices that {@link WeightMatrix#canRegroup} into memory this quantizer owns, regrouped, and
+     * releases the pages of mapped sources from this process ({@link MemorySegment#unload}); the others are
+     * returned as they are. Same order as {@code matrices}.
+     */
+    public List<WeightMatrix> regroup(List<WeightMatrix> matrices) {
+        if (closed) {
+            throw new IllegalStateException("the quantizer is closed");
+        }
+        long total = 0;
+        for (WeightMatrix m : matrices) {
+            total += m.canRegroup() ? m.data().byteSize() : 0;
+        }
+        List<WeightMatrix> out = new ArrayList<>(matrices.size());
+        long done = 0;
+        progress.update(0, total);
+        for (WeightMatrix m : matrices) {
+            if (!m.canRegroup()) {
+                out.add(m);
+                continue;
+            }
+            MemorySegment dst = arena.allocate(m.data().byteSize(), 64);
+            allocated += dst.byteSize();
+            out.add(m.regroup(dst, pool));
+            if (m.data().isMapped()) {
+                m.data().unload();
+            }
+            done += dst.byteSize();
+            progress.update(done, total);
+        }
+        return out;
     }
 
     /**
@@ -83,11 +127,18 @@ public final class MatrixQuantizer implements AutoCloseable {
             for (int r0 = 0; r0 < src.rows(); r0 += batch) {
                 int first = r0;
                 int n = Math.min(batch, src.rows() - r0);
+                boolean regroup = regroupQ4_0 && job.target() == TensorType.Q4_0;
                 Parallel.RangeBody body = (a, b) -> {
                     float[] row = new float[src.cols()];
+                    MemorySegment staging = regroup ? MemorySegment.ofArray(new byte[(int) rowBytes]) : null;
                     for (int r = first + a; r < first + b; r++) {
                         src.copyRow(r, row, 0);
                         try {
+                            if (regroup) {
+                                codec.quantize(row, 0, row.length, staging, 0);
+                                WeightMatrix.regroupRow(staging, dst.asSlice(r * rowBytes, rowBytes), src.cols());
+                                continue;
+                            }
                             codec.quantize(row, 0, row.length, dst, r * rowBytes);
                         } catch (IllegalArgumentException e) {
                             throw new IllegalArgumentException("cannot quantize row " + r + " of '" + job.name()
@@ -103,7 +154,8 @@ public final class MatrixQuantizer implements AutoCloseable {
                 done += n * srcRowBytes;
                 progress.update(done, total);
             }
-            out.add(new WeightMatrix(dst, job.target(), src.rows(), src.cols()));
+            WeightMatrix q = new WeightMatrix(dst, job.target(), src.rows(), src.cols());
+            out.add(regroupQ4_0 && job.target() == TensorType.Q4_0 ? WeightMatrix.regrouped(q) : q);
         }
         return out;
     }

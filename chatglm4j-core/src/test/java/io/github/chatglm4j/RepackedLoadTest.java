@@ -1,0 +1,129 @@
+package io.github.chatglm4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.gguf.RandomGgufWriter;
+import io.github.chatglm4j.model.ChatGLMConfig;
+import io.github.chatglm4j.model.ChatGLMModel;
+import io.github.chatglm4j.model.KvCache;
+import io.github.chatglm4j.model.KvType;
+import io.github.chatglm4j.tensor.TensorType;
+import io.github.chatglm4j.tensor.WeightMatrix;
+import io.github.chatglm4j.tokenizer.TokenizerFixtures;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Q4_0 GGUF model whose rows hold full 16-block groups (hidden 512, FFN 1408 = 2 groups + a 12-block tail):
+ * loaded with the default repacking, every Q4_0 matrix is regrouped into native memory, and the model computes what
+ * the file-layout kernels compute (those are checked against the oracle decoder in QuantWeightMatrixTest): prompt
+ * logits (panel products), decode logits (int8 mat-vec) and the greedy continuation.
+ */
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class RepackedLoadTest {
+
+    private static final ChatGLMConfig CONFIG = new ChatGLMConfig(2, 512, 1408, 4, 128, 2, 65024, 256, 1e-5f, 1f);
+
+    @TempDir
+    static Path tmp;
+    private static Path file;
+    private static List<String> events;
+
+    @BeforeAll
+    static void writeModel() throws IOException {
+        file = tmp.resolve("q4_0.gguf");
+        RandomGgufWriter.write(file, CONFIG, TokenizerFixtures.tokenizer(), RandomGgufWriter.Mix.Q4_0, 11, 2, LoadProgress.NONE, false);
+    }
+
+    private static ChatGLM load(boolean repack, List<String> stages) {
+        LoadProgress progress = (stage, done, total) -> {
+            if (stages != null && (stages.isEmpty() || !stages.getLast().equals(stage))) {
+                stages.add(stage);
+            }
+        };
+        // an F32 KV cache: with F16, float-rounding differences of 1e-6 flip F16 roundings and grow step by step
+        return ChatGLM.load(file, new LoadOptions(2, 256, true, progress, null, KvType.F32, repack));
+    }
+
+    @Test
+    void q4_0MatricesAreRegroupedIntoNativeMemoryAndOthersStayMapped() {
+        List<String> stages = new ArrayList<>();
+        try (ChatGLM repacked = load(true, stages); ChatGLM stored = load(false, null)) {
+            Map<String, WeightMatrix> a = repacked.model().weights().matrices();
+            Map<String, WeightMatrix> b = stored.model().weights().matrices();
+            int regrouped = 0;
+            for (var e : a.entrySet()) {
+                WeightMatrix m = e.getValue();
+                WeightMatrix original = b.get(e.getKey());
+                assertThat(original.isRegrouped()).isFalse();
+                assertThat(original.data().isMapped()).isTrue();
+                boolean q4 = original.type() == TensorType.Q4_0 && !e.getKey().endsWith("word_embeddings.weight");
+                assertThat(m.isRegrouped()).as("%s regrouped", e.getKey()).isEqualTo(q4);
+                assertThat(m.data().isMapped()).as("%s mapped", e.getKey()).isEqualTo(!q4);
+                assertThat(m.type()).isEqualTo(original.type());
+                regrouped += q4 ? 1 : 0;
+            }
+            assertThat(regrouped).as("4 per layer (the output layer is Q6_K in a Q4_0 file)").isEqualTo(4 * CONFIG.numLayers());
+            assertThat(stages).contains("repacking");
+        }
+    }
+
+    @Test
+    void repackedAndStoredLayoutsGiveTheSameLogitsAndGreedyTokens() {
+        int[] prompt = new Random(5).ints(40, 3, 60000).toArray();
+        try (ChatGLM repacked = load(true, null); ChatGLM stored = load(false, null)) {
+            ChatGLMModel ma = repacked.model();
+            ChatGLMModel mb = stored.model();
+            KvCache ca = ma.newCache(256);
+            KvCache cb = mb.newCache(256);
+            float[] la = ma.logits(ma.feed(ca, prompt), 0);
+            float[] lb = mb.logits(mb.feed(cb, prompt), 0);
+            assertClose(la, lb, 1e-4f, "prompt logits");
+            for (int step = 0; step < 12; step++) {
+                int next = argmax(lb);
+                assertThat(argmax(la)).as("greedy token %d", step).isEqualTo(next);
+                la = ma.decodeBatch(new KvCache[]{ca}, new int[]{next})[0];
+                lb = mb.decodeBatch(new KvCache[]{cb}, new int[]{next})[0];
+                assertClose(la, lb, 3e-2f, "decode logits step " + step);
+            }
+        }
+    }
+
+    /**
+     * The prompt runs float products over exactly decoded weights in both layouts: only the summation order differs
+     * (1e-4 of the largest logit). Decode steps quantize activations to int8, where a 1e-6 difference upstream can
+     * flip a rounding and move a value by a whole step (1/127 of its block's maximum); such flips accumulate over
+     * the steps through the KV cache, so decode logits are compared within 3e-2 and greedy tokens exactly.
+     */
+    private static void assertClose(float[] a, float[] b, float tolerance, String what) {
+        float max = 0;
+        for (float v : b) {
+            max = Math.max(max, Math.abs(v));
+        }
+        for (int i = 0; i < a.length; i++) {
+            if (Math.abs(a[i] - b[i]) > tolerance * max) {
+                throw new AssertionError(what + ": logit " + i + " is " + a[i] + " repacked, " + b[i] + " as stored (max |logit| " + max + ")");
+            }
+        }
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
