@@ -107,21 +107,14 @@ final class InterleavedQ4_0 {
         System.arraycopy(src, done, dst, dstOff + done, cols - done);
     }
 
-    /** Same permutation as {@link #permute(float[], int, float[], int, int)} for int8 activations stored as shorts. */
-    static void permute(short[] src, int srcOff, short[] dst, int dstOff, int cols) {
-        int groups = cols / GROUP_COLS;
-        for (int g = 0; g < groups; g++) {
-            int s = srcOff + g * GROUP_COLS;
-            int d = dstOff + g * GROUP_COLS;
-            for (int j = 0; j < GROUP; j++) {
-                for (int k = 0; k < 16; k++) {
-                    dst[d + 16 * k + j] = src[s + 32 * j + k];
-                    dst[d + 256 + 16 * k + j] = src[s + 32 * j + k + 16];
-                }
+    /** The permutation of {@link #permute(float[], int, float[], int, int)} for one group of int8 activations. */
+    static void permuteGroup(short[] src, int s, short[] dst, int d) {
+        for (int j = 0; j < GROUP; j++) {
+            for (int k = 0; k < 16; k++) {
+                dst[d + 16 * k + j] = src[s + 32 * j + k];
+                dst[d + 256 + 16 * k + j] = src[s + 32 * j + k + 16];
             }
         }
-        int done = groups * GROUP_COLS;
-        System.arraycopy(src, srcOff + done, dst, dstOff + done, cols - done);
     }
 
     /**

@@ -43,25 +43,66 @@ final class Q8Activations {
      * other threads (the products call it on the calling thread).
      */
     short[] grouped() {
+        return grouped(null);
+    }
+
+    /** {@link #grouped()}, made with the threads of {@code pool} (null: the caller) if it is not made yet. */
+    short[] grouped(Parallel pool) {
         short[] g = grouped;
         if (g == null) {
-            g = new short[q.length];
-            for (int t = 0; t < tokens; t++) {
-                InterleavedQ4_0.permute(q, t * cols, g, t * cols, cols);
+            short[] dst = new short[q.length];
+            int groupCols = InterleavedQ4_0.GROUP_COLS;
+            int groups = cols / groupCols;
+            // one unit per (token, group), plus one per token for the tail that keeps its order
+            int units = tokens * (groups + 1);
+            Parallel.RangeBody body = (u0, u1) -> {
+                for (int u = u0; u < u1; u++) {
+                    int t = u / (groups + 1);
+                    int gr = u % (groups + 1);
+                    int o = t * cols + gr * groupCols;
+                    if (gr < groups) {
+                        InterleavedQ4_0.permuteGroup(q, o, dst, o);
+                    } else {
+                        System.arraycopy(q, o, dst, o, (t + 1) * cols - o);
+                    }
+                }
+            };
+            if (pool == null || pool.threads() == 1 || q.length < PARALLEL_VALUES) {
+                body.run(0, units);
+            } else {
+                pool.forRange(units, body);
             }
-            grouped = g;
+            grouped = g = dst;
         }
         return g;
     }
 
     /** Quantizes {@code tokens} rows of {@code cols} values (a multiple of 32) from {@code x}. */
     static Q8Activations quantize(float[] x, int tokens, int cols) {
+        return quantize(x, tokens, cols, null);
+    }
+
+    /** Below this many values, handing work to the pool costs more than it saves. */
+    private static final int PARALLEL_VALUES = 8192;
+
+    /** {@link #quantize(float[], int, int)} with the blocks split over the threads of {@code pool} (null: the caller). */
+    static Q8Activations quantize(float[] x, int tokens, int cols, Parallel pool) {
         if (cols % 32 != 0) {
             throw new IllegalArgumentException("int8 activations need a multiple of 32 columns, got " + cols);
         }
         Q8Activations a = new Q8Activations(tokens, cols);
         int blocks = tokens * cols / 32;
-        for (int b = 0; b < blocks; b++) {
+        if (pool == null || pool.threads() == 1 || tokens * cols < PARALLEL_VALUES) {
+            a.quantizeBlocks(x, 0, blocks);
+        } else {
+            pool.forRange(blocks, (b0, b1) -> a.quantizeBlocks(x, b0, b1));
+        }
+        return a;
+    }
+
+    private void quantizeBlocks(float[] x, int b0, int b1) {
+        Q8Activations a = this;
+        for (int b = b0; b < b1; b++) {
             int base = 32 * b;
             float amax = 0;
             for (int i = 0; i < 32; i++) {
@@ -78,6 +119,5 @@ final class Q8Activations {
             a.scale[b] = d;
             a.sum[b] = d * s;
         }
-        return a;
     }
 }

@@ -144,8 +144,8 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> regrouped ? grouped(Q8Activations.quantize(x, 1, cols), 0, out)
-                    : QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols), 0, out, 0);
+            default -> regrouped ? grouped(Q8Activations.quantize(x, 1, cols, pool), pool, out)
+                    : QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols, pool), 0, out, 0);
         };
         run(pool, (long) rows * cols, body);
     }
@@ -171,7 +171,10 @@ public final class WeightMatrix {
         }
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
-            Q8Activations a = Q8Activations.quantize(x, n, cols);
+            Q8Activations a = Q8Activations.quantize(x, n, cols, pool);
+            if (regrouped) {
+                a.grouped(pool);
+            }
             run(pool, work, regrouped ? InterleavedQ4_0.batch(data, rows, cols, a, out)
                     : QuantProducts.batch(type, data, rows, cols, a, out));
             return;
@@ -209,9 +212,9 @@ public final class WeightMatrix {
         run(pool, work, (r0, r1) -> PanelMatmul.rows(decoder, rows, cols, xtFinal, n, out, r0, r1));
     }
 
-    private Parallel.RangeBody grouped(Q8Activations a, int t, float[] out) {
-        a.grouped(); // made here, before the activations are shared with the pool
-        return (r0, r1) -> InterleavedQ4_0.rows(data, cols, a, t, out, 0, r0, r1);
+    private Parallel.RangeBody grouped(Q8Activations a, Parallel pool, float[] out) {
+        a.grouped(pool); // made here, before the row bodies share the activations
+        return (r0, r1) -> InterleavedQ4_0.rows(data, cols, a, 0, out, 0, r0, r1);
     }
 
     private RowDecoder decoder() {
