@@ -18,9 +18,10 @@ import java.util.Set;
  *                    reference {@code .quantize(8)} / {@code .quantize(4)} do; null keeps the stored types. One of
  *                    {@link #QUANT_TYPES}; the weights must be stored as F32, F16 or BF16.
  * @param kvType      how KV caches store keys and values (default F16, as llama.cpp)
- * @param repack      copy Q4_0 matrices into native memory in a layout made for the int8 kernels (decode ~1.4x
- *                    faster, as llama.cpp's repacking; the file's pages are released after the copy, so memory use
- *                    stays about the model size); false reads them from the mapped file as stored
+ * @param repack      copy Q4_0 matrices into native memory in a layout made for the int8 kernels (as llama.cpp's
+ *                    repacking; the file's pages are released after the copy, so memory use stays about the model
+ *                    size). Off by default: the kernel is 1.26x faster in a benchmark, but inside the engine C2 has
+ *                    compiled it without its loop optimizations and decode ran slower (docs/performance.md)
  */
 public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant,
                           KvType kvType, boolean repack) {
@@ -47,16 +48,16 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
 
     /** Options without load-time quantization and with the default KV cache type. */
     public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
-        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, true);
+        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, false);
     }
 
-    /** Options that repack Q4_0 matrices (the default). */
+    /** Options that keep Q4_0 matrices as stored (the default). */
     public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant, KvType kvType) {
-        this(threads, contextSize, preload, progress, quant, kvType, true);
+        this(threads, contextSize, preload, progress, quant, kvType, false);
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null, KvType.DEFAULT, true);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null, KvType.DEFAULT, false);
     }
 
     public LoadOptions withThreads(int t) {
@@ -84,7 +85,7 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
         return new LoadOptions(threads, contextSize, preload, progress, quant, k, repack);
     }
 
-    /** Repack Q4_0 matrices for the faster kernels (true, the default) or read them as stored. */
+    /** Repack Q4_0 matrices for the regrouped kernels (true) or read them as stored (false, the default). */
     public LoadOptions withRepack(boolean r) {
         return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, r);
     }

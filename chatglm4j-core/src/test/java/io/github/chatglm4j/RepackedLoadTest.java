@@ -86,9 +86,12 @@ class RepackedLoadTest {
             ChatGLMModel mb = stored.model();
             KvCache ca = ma.newCache(256);
             KvCache cb = mb.newCache(256);
-            float[] la = ma.logits(ma.feed(ca, prompt), 0);
-            float[] lb = mb.logits(mb.feed(cb, prompt), 0);
-            assertClose(la, lb, 1e-4f, "prompt logits");
+            float[] ha = ma.feed(ca, prompt);
+            float[] hb = mb.feed(cb, prompt);
+            assertClose(ha, hb, 1e-4f, "prompt hidden state");
+            float[] la = ma.logits(ha, 0);
+            float[] lb = mb.logits(hb, 0);
+            assertClose(la, lb, 3e-2f, "prompt logits");
             for (int step = 0; step < 12; step++) {
                 int next = argmax(lb);
                 assertThat(argmax(la)).as("greedy token %d", step).isEqualTo(next);
@@ -101,7 +104,8 @@ class RepackedLoadTest {
 
     /**
      * The prompt runs float products over exactly decoded weights in both layouts: only the summation order differs
-     * (1e-4 of the largest logit). Decode steps quantize activations to int8, where a 1e-6 difference upstream can
+     * (1e-4 of the largest value of the final hidden state). The output layer and decode steps quantize activations
+     * to int8, where a 1e-6 difference upstream can
      * flip a rounding and move a value by a whole step (1/127 of its block's maximum); such flips accumulate over
      * the steps through the KV cache, so decode logits are compared within 3e-2 and greedy tokens exactly.
      */

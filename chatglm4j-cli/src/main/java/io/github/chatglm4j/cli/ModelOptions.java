@@ -41,10 +41,10 @@ final class ModelOptions {
             description = "Do not read all weights while loading; pages are then read from disk on first use.")
     boolean noPreload;
 
-    @Option(names = "--no-repack",
-            description = "Read Q4_0 weights from the mapped file as stored instead of copying them once into the "
-                    + "layout of the faster kernels (decode is slower; loading skips the copy).")
-    boolean noRepack;
+    @Option(names = "--repack",
+            description = "Copy Q4_0 weights once into the regrouped layout of the int8 kernels (experimental: faster "
+                    + "in kernel benchmarks, not yet in the engine; see docs/performance.md).")
+    boolean repack;
 
     @Option(names = "--quant", paramLabel = "TYPE", converter = QuantType.class, completionCandidates = QuantType.class,
             description = "Quantize the layer weights while loading: q8_0, q4_0, q4_1, q5_0 or q5_1 (case-insensitive); "
@@ -68,7 +68,7 @@ final class ModelOptions {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--kv-type: " + e.getMessage());
         }
-        return LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload).withKvType(kv).withQuant(quant).withRepack(!noRepack);
+        return LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload).withKvType(kv).withQuant(quant).withRepack(repack);
     }
 
     /** Parses {@code --quant} values: the load-time types by their lower-case ggml names, any case. */

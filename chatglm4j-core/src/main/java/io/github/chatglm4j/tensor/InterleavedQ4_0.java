@@ -27,8 +27,10 @@ import jdk.incubator.vector.VectorOperators;
  * short lane holds the sum of one block's 16 low-nibble (or high-nibble) products: no horizontal sums, and the
  * conversion to float and the scale FMAs are paid once per 16 blocks instead of per block. Per 32 weights the
  * kernel spends ~8 vector instructions (load, widen, mask, shift, 2 multiplies, 2 adds) against ~20 for the ggml
- * layout in {@link QuantDotKernels}; measured 1.3-1.5x faster (docs/performance.md). This is what llama.cpp does
- * too (it repacks Q4_0 into row-interleaved blocks for its AVX2 kernels).
+ * layout in {@link QuantDotKernels}; measured 1.26x faster over all chatglm3-6b matrices in KernelBench, but not yet
+ * inside the engine, where C2 compiled the row loop without unrolling or range-check elimination (after
+ * deoptimizations), so loading uses it only on request ({@code LoadOptions.repack}; docs/performance.md). llama.cpp
+ * repacks Q4_0 too (into row-interleaved blocks for its AVX2 kernels).
  *
  * <p>Range check: nibbles are 0..15 (the -8 is applied once per block through the activation sums) and int8
  * activations |q| &lt;= 127, so a lane's 16 products sum to at most 16 * 15 * 127 = 30480 &lt; 2^15.
@@ -215,20 +217,29 @@ final class InterleavedQ4_0 {
                 acc0 = f0.fma(d0, acc0);
                 acc1 = f1.fma(d1, acc1);
             }
-            int qt = qBase + groups * GROUP_COLS;
-            for (int b = groups * GROUP; b < blocks; b++, o += 18, qt += 32) {
-                // the last blocks % 16 blocks keep ggml's layout (and the activations their order): as QuantDotKernels
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).castShape(S, 0);
-                ShortVector p = v.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S, q, qt))
-                        .add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).sub((short) 8)
-                                .mul(ShortVector.fromArray(S, q, qt + 16)));
-                IntVector i = p.reinterpretAsInts();
-                i = i.lanewise(VectorOperators.LSHL, 16).add(i).lanewise(VectorOperators.ASHR, 16);
-                float d = Float.float16ToFloat(w.get(SHORT_LE, o)) * xs[sBase + b];
-                acc1 = ((FloatVector) i.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc1);
-            }
-            out[outBase + r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            out[outBase + r] = groups * GROUP == blocks ? sum : sum + tail(w, o, q, qBase + groups * GROUP_COLS, xs, sBase, groups * GROUP, blocks);
         }
+    }
+
+    /**
+     * The last {@code blocks % 16} blocks of a row at byte {@code o}, which keep ggml's layout (and the activations
+     * their order), computed as {@link QuantDotKernels} does; a method of its own so that the row loop has no
+     * rarely taken inner loop for C2 to speculate on.
+     */
+    private static float tail(MemorySegment w, long o, short[] q, int qt, float[] xs, int sBase, int b0, int blocks) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = b0; b < blocks; b++, o += 18, qt += 32) {
+            ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).castShape(S, 0);
+            ShortVector p = v.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S, q, qt))
+                    .add(v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).sub((short) 8)
+                            .mul(ShortVector.fromArray(S, q, qt + 16)));
+            IntVector i = p.reinterpretAsInts();
+            i = i.lanewise(VectorOperators.LSHL, 16).add(i).lanewise(VectorOperators.ASHR, 16);
+            float d = Float.float16ToFloat(w.get(SHORT_LE, o)) * xs[sBase + b];
+            acc = ((FloatVector) i.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** Rows per chunk of the batched path: the chunk's weights stay in L2 while each token group passes over them. */
