@@ -75,7 +75,8 @@ public final class ChatGLM implements AutoCloseable {
      * PyTorch weights) or a single GGUF file as llama.cpp's converter writes it. Problems with the files are
      * reported as {@link ModelFormatException}. With {@link LoadOptions#quant()} set, the layer matrices are
      * quantized into native memory (progress stage "quantizing"), freed by {@link #close()}; weights that are
-     * already quantized are then an error.
+     * already quantized are then an error. With {@link LoadOptions#repack()}, Q4_0 matrices are copied into native
+     * memory in the regrouped layout (stage "repacking"; also freed by {@link #close()}), as are --quant q4_0 results.
      */
     public static ChatGLM load(Path dir, LoadOptions options) {
         if (GgufFile.isGguf(dir)) {
@@ -118,7 +119,8 @@ public final class ChatGLM implements AutoCloseable {
                         options.progress());
             }
             return new ChatGLM(location, config, tokenizer, new ChatGLMModel(config, weights, pool, options.kvType()), source, pool, quantizer, context);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // also on OutOfMemoryError (e.g. native memory for --quant/--repack copies): free what was built
             source.close();
             if (pool != null) {
                 pool.close();

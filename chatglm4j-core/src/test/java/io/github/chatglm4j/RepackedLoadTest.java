@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Q4_0 GGUF model whose rows hold full 16-block groups (hidden 512, FFN 1408 = 2 groups + a 12-block tail):
- * loaded with the default repacking, every Q4_0 matrix is regrouped into native memory, and the model computes what
+ * loaded with repacking on, every Q4_0 matrix is regrouped into native memory, and the model computes what
  * the file-layout kernels compute (those are checked against the oracle decoder in QuantWeightMatrixTest): prompt
  * logits (panel products), decode logits (int8 mat-vec) and the greedy continuation.
  */

@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * All weights of a ChatGLM3 model, checked against the config. Matrices stay in the checkpoint's mapping in their
- * stored type; only the small 1-D tensors (norms, bias) are read into float arrays.
+ * stored type unless they are quantized or repacked while loading ({@link #bind(ChatGLMConfig, TensorSource, TensorType,
+ * MatrixQuantizer)}, {@link #replaceMatrices}); only the small 1-D tensors (norms, bias) are read into float arrays.
  */
 public final class ChatGLMWeights {
     static final String PREFIX = "transformer.";
@@ -118,6 +119,11 @@ public final class ChatGLMWeights {
         if (out.size() != in.size()) {
             throw new IllegalStateException("expected " + in.size() + " matrices, got " + out.size());
         }
+        for (int i = 0; i < in.size(); i++) {
+            if (out.get(i).rows() != in.get(i).rows() || out.get(i).cols() != in.get(i).cols()) {
+                throw new IllegalStateException(out.get(i) + " replaces " + in.get(i) + ": not the same shape");
+            }
+        }
         var it = out.iterator();
         LayerWeights[] replaced = new LayerWeights[layers.length];
         for (int i = 0; i < layers.length; i++) {
@@ -162,7 +168,8 @@ public final class ChatGLMWeights {
             return output.type().name();
         }
         TensorType main = java.util.Collections.max(bytes.entrySet(), java.util.Map.Entry.comparingByValue()).getKey();
-        return bytes.size() == 1 ? main.name() : main.name() + " mix";
+        boolean repacked = Arrays.stream(layers).anyMatch(l -> l.qkv().isRegrouped());
+        return (bytes.size() == 1 ? main.name() : main.name() + " mix") + (repacked ? " repacked" : "");
     }
 
     /** Bytes of all matrices, as stored. */

@@ -180,69 +180,67 @@ final class KQuantDotKernels {
      * budget ran out and left the vector loads' bounds checks as calls (the output layer ran ~3x slower per weight).
      */
     private static float q6kRow(MemorySegment w, long o, int blocks, short[] q, float[] xs, int qBase, int sBase) {
-        {
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++, o += 210) {
-                float d = Float.float16ToFloat(w.get(SHORT_LE, o + 208));
-                for (int h = 0; h < 2; h++) {
-                    long ql = o + 64 * h;
-                    long qh = o + 128 + 32 * h;
-                    long sc = o + 192 + 8 * h;
-                    ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql, LE).castShape(S, 0);
-                    ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql + 16, LE).castShape(S, 0);
-                    ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql + 32, LE).castShape(S, 0);
-                    ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql + 48, LE).castShape(S, 0);
-                    ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qh, LE).castShape(S, 0);
-                    ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qh + 16, LE).castShape(S, 0);
-                    int x = qBase + 256 * b + 128 * h;
-                    int ab = sBase + 8 * b + 4 * h;
-                    // group 0: low nibbles of ql[0..31], qh bits 0-1
-                    ShortVector p0 = a0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x));
-                    ShortVector p1 = a1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x + 16));
-                    IntVector i0 = p0.reinterpretAsInts();
-                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                    IntVector i1 = p1.reinterpretAsInts();
-                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                    i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 1)));
-                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab]), acc);
-                    // group 1: low nibbles of ql[32..63], qh bits 2-3
-                    p0 = b0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 2).and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x + 32));
-                    p1 = b1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 2).and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x + 48));
-                    i0 = p0.reinterpretAsInts();
-                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                    i1 = p1.reinterpretAsInts();
-                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                    i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc + 2)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 3)));
-                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab + 1]), acc);
-                    // group 2: high nibbles of ql[0..31], qh bits 4-5
-                    p0 = a0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x + 64));
-                    p1 = a1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x + 80));
-                    i0 = p0.reinterpretAsInts();
-                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                    i1 = p1.reinterpretAsInts();
-                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                    i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc + 4)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 5)));
-                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab + 2]), acc);
-                    // group 3: high nibbles of ql[32..63], qh bits 6-7
-                    p0 = b0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.ASHR, 2).and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x + 96));
-                    p1 = b1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.ASHR, 2).and((short) 0x30)).sub((short) 32)
-                            .mul(ShortVector.fromArray(S, q, x + 112));
-                    i0 = p0.reinterpretAsInts();
-                    i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                    i1 = p1.reinterpretAsInts();
-                    i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                    i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc + 6)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 7)));
-                    acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab + 3]), acc);
-                }
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++, o += 210) {
+            float d = Float.float16ToFloat(w.get(SHORT_LE, o + 208));
+            for (int h = 0; h < 2; h++) {
+                long ql = o + 64 * h;
+                long qh = o + 128 + 32 * h;
+                long sc = o + 192 + 8 * h;
+                ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql, LE).castShape(S, 0);
+                ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql + 16, LE).castShape(S, 0);
+                ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql + 32, LE).castShape(S, 0);
+                ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, ql + 48, LE).castShape(S, 0);
+                ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qh, LE).castShape(S, 0);
+                ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qh + 16, LE).castShape(S, 0);
+                int x = qBase + 256 * b + 128 * h;
+                int ab = sBase + 8 * b + 4 * h;
+                // group 0: low nibbles of ql[0..31], qh bits 0-1
+                ShortVector p0 = a0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 4).and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x));
+                ShortVector p1 = a1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 4).and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x + 16));
+                IntVector i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                IntVector i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 1)));
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab]), acc);
+                // group 1: low nibbles of ql[32..63], qh bits 2-3
+                p0 = b0.and((short) 0xF).or(h0.lanewise(VectorOperators.LSHL, 2).and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x + 32));
+                p1 = b1.and((short) 0xF).or(h1.lanewise(VectorOperators.LSHL, 2).and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x + 48));
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc + 2)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 3)));
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab + 1]), acc);
+                // group 2: high nibbles of ql[0..31], qh bits 4-5
+                p0 = a0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x + 64));
+                p1 = a1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x + 80));
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc + 4)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 5)));
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab + 2]), acc);
+                // group 3: high nibbles of ql[32..63], qh bits 6-7
+                p0 = b0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h0.lanewise(VectorOperators.ASHR, 2).and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x + 96));
+                p1 = b1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(h1.lanewise(VectorOperators.ASHR, 2).and((short) 0x30)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, q, x + 112));
+                i0 = p0.reinterpretAsInts();
+                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
+                i1 = p1.reinterpretAsInts();
+                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
+                i0 = i0.mul(w.get(ValueLayout.JAVA_BYTE, sc + 6)).add(i1.mul(w.get(ValueLayout.JAVA_BYTE, sc + 7)));
+                acc = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[ab + 3]), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
         }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -26,7 +26,7 @@ final class Q8Activations {
     /** {@code tokens * cols/32} values {@code d * sum q} of each block. */
     final float[] sum;
     /** {@link #q} permuted for {@link InterleavedQ4_0}, made on first use. */
-    private short[] grouped;
+    private volatile short[] grouped;
 
     private Q8Activations(int tokens, int cols) {
         this.tokens = tokens;

@@ -132,6 +132,7 @@ public final class WeightMatrix {
         return type;
     }
 
+    /** The stored bytes: ggml's layout for {@link #type()}, or the regrouped layout if {@link #isRegrouped()}. */
     public MemorySegment data() {
         return data;
     }

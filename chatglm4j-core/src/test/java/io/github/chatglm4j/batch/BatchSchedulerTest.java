@@ -115,12 +115,19 @@ class BatchSchedulerTest {
         var model = new ScriptedStepModel(100, 64, tokens -> 10 + tokens.length % 7);
         var gate = new CountDownLatch(1);
         model.gate = gate;
-        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 3, 8)) {
+        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 4, 8)) {
+            // A one-token request first, whose prefill holds the scheduler thread at the gate: the three below are
+            // queued while it waits and so always start together, whatever the thread timing.
+            var entered = new CountDownLatch(1);
+            model.entered = entered;
+            Ticket blocker = s.submit(new BatchRequest(new int[]{9, 9}, greedy(1)), TokenListener.NONE);
+            entered.await();
             List<Ticket> tickets = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 tickets.add(s.submit(new BatchRequest(new int[]{1, 2, 3 + i}, greedy(5)), TokenListener.NONE));
             }
             gate.countDown();
+            assertThat(await(blocker).ids()).hasSize(1);
             for (Ticket t : tickets) {
                 Generation g = await(t);
                 assertThat(g.ids()).containsExactly(13, 14, 15, 16, 10);

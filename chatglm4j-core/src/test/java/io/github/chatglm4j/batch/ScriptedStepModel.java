@@ -22,6 +22,8 @@ final class ScriptedStepModel implements StepModel {
     final List<Integer> decodeBatchSizes = new ArrayList<>();
     final AtomicInteger prefillTokens = new AtomicInteger();
     volatile CountDownLatch gate;
+    /** Counted down whenever a model call reaches the gate (so a test knows the scheduler thread is held there). */
+    volatile CountDownLatch entered;
 
     ScriptedStepModel(int contextSize, int vocab, NextToken next) {
         this.contextSize = contextSize;
@@ -64,6 +66,10 @@ final class ScriptedStepModel implements StepModel {
     }
 
     private void await() {
+        CountDownLatch in = entered;
+        if (in != null) {
+            in.countDown();
+        }
         CountDownLatch g = gate;
         if (g != null) {
             try {

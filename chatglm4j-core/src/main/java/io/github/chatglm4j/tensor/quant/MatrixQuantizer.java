@@ -68,8 +68,9 @@ public final class MatrixQuantizer implements AutoCloseable {
 
     /**
      * Copies the matrices that {@link WeightMatrix#canRegroup} into memory this quantizer owns, regrouped, and
-     * releases the pages of mapped sources from this process ({@link MemorySegment#unload}); the others are
-     * returned as they are. Same order as {@code matrices}.
+     * releases the pages of mapped sources from this process ({@link MemorySegment#unload}, whole pages, so the
+     * first and last page may be shared with a neighbouring tensor, which faults back in from the file: meant for
+     * read-only file mappings); the others are returned as they are. Same order as {@code matrices}.
      */
     public List<WeightMatrix> regroup(List<WeightMatrix> matrices) {
         if (closed) {

@@ -30,6 +30,33 @@ class MatrixQuantizerTest {
     }
 
     @Test
+    void q4_0CanBeWrittenRegroupedRowByRowWithTheSameWeights() {
+        // 1408 columns: two 16-block groups and a 12-block tail in ggml's layout
+        try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(2)) {
+            WeightMatrix src = bf16Matrix(arena, 37, 1408, 5);
+            try (MatrixQuantizer plain = new MatrixQuantizer(pool, null);
+                 MatrixQuantizer grouped = new MatrixQuantizer(pool, null, true)) {
+                WeightMatrix a = plain.quantize(List.of(new MatrixQuantizer.Job("w", src, TensorType.Q4_0))).getFirst();
+                WeightMatrix b = grouped.quantize(List.of(new MatrixQuantizer.Job("w", src, TensorType.Q4_0))).getFirst();
+                assertThat(a.isRegrouped()).isFalse();
+                assertThat(b.isRegrouped()).isTrue();
+                assertThat(b.data().byteSize()).isEqualTo(a.data().byteSize());
+                assertThat(b.data().toArray(ValueLayout.JAVA_BYTE)).isNotEqualTo(a.data().toArray(ValueLayout.JAVA_BYTE));
+                float[] ra = new float[1408];
+                float[] rb = new float[1408];
+                for (int r = 0; r < 37; r++) {
+                    a.copyRow(r, ra, 0);
+                    b.copyRow(r, rb, 0);
+                    assertThat(rb).as("row %d", r).containsExactly(ra);
+                }
+                // and the regrouped copy of the plain result is the same bytes as quantizing regrouped directly
+                WeightMatrix c = plain.regroup(List.of(a)).getFirst();
+                assertThat(c.data().toArray(ValueLayout.JAVA_BYTE)).isEqualTo(b.data().toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+    }
+
+    @Test
     void parallelBatchedResultEqualsQuantizingEachRowAlone() {
         // 4160 rows of 1024 BF16 = 8.1 MiB of source: more than one 8 MiB batch
         try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(3)) {
