@@ -2,6 +2,7 @@ package io.github.chatglm4j.cli;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
+import io.github.chatglm4j.tensor.WeightMatrix;
 import io.github.chatglm4j.tensor.TensorType;
 import picocli.CommandLine.ITypeConverter;
 import io.github.chatglm4j.model.KvType;
@@ -103,6 +104,9 @@ final class ModelOptions {
         if (glm.contextSize() > glm.config().seqLength()) {
             io.err().println("chatglm: warning: --ctx " + glm.contextSize() + " is beyond the " + glm.config().seqLength()
                     + " tokens this model was trained for; replies past that length will degrade");
+        }
+        if (repack && glm.model().weights().matrices().values().stream().noneMatch(WeightMatrix::isRegrouped)) {
+            io.err().println("chatglm: note: --repack applies to Q4_0 weights only; this model has none, nothing was repacked");
         }
         return glm;
     }

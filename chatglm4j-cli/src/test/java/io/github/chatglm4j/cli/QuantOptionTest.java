@@ -47,6 +47,17 @@ class QuantOptionTest {
     }
 
     @Test
+    void repackIsOffUnlessAskedAndSaysSoWhenThereIsNothingToRepack() {
+        assertThat(parse("generate", "--prompt", "hi").loadOptions(0).repack()).isFalse();
+        assertThat(parse("bench", "--repack").loadOptions(0).repack()).isTrue();
+        // the tiny fixture model is BF16: nothing to regroup, and the user is told so
+        Cli.Run run = Cli.run("generate", "-m", Cli.tiny().toString(), "--prompt-ids", "1,2,3", "--max-new-tokens", "1", "--repack");
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        assertThat(run.errLines()).as("%s", run)
+                .contains("chatglm: note: --repack applies to Q4_0 weights only; this model has none, nothing was repacked");
+    }
+
+    @Test
     void anUnsupportedTypeIsAUsageError() {
         for (String bad : new String[]{"q4_k", "f16", "int4", ""}) {
             Cli.Run run = Cli.run("generate", "-m", Cli.tiny().toString(), "--prompt", "hi", "--quant", bad);
