@@ -78,33 +78,36 @@ public final class ChatGLMWeights {
         if (quant == null) {
             return stored;
         }
-        List<MatrixQuantizer.Job> jobs = new ArrayList<>();
-        for (var e : stored.matrices().entrySet()) {
-            WeightMatrix m = e.getValue();
-            boolean isOutput = m == stored.output;
-            if (m == stored.embedding || isOutput && m.type().isQuantized()) {
-                continue;
+        List<String> names = new ArrayList<>(stored.matrices().keySet());
+        names.removeFirst(); // the embedding, which replaceMatrices leaves alone
+        return stored.replaceMatrices(matrices -> {
+            List<MatrixQuantizer.Job> jobs = new ArrayList<>();
+            List<Integer> positions = new ArrayList<>();
+            for (int i = 0; i < matrices.size(); i++) {
+                WeightMatrix m = matrices.get(i);
+                boolean isOutput = m == stored.output;
+                if (isOutput && m.type().isQuantized()) {
+                    continue;
+                }
+                if (m.type().isQuantized()) {
+                    throw new ModelFormatException(source.location(), "cannot quantize to " + quant + ": the weights are already quantized ('"
+                            + names.get(i) + "' is " + m.type() + "); load them without a quantization type");
+                }
+                jobs.add(new MatrixQuantizer.Job(names.get(i), m, isOutput ? TensorType.Q8_0 : quant));
+                positions.add(i);
             }
-            if (m.type().isQuantized()) {
-                throw new ModelFormatException(source.location(), "cannot quantize to " + quant + ": the weights are already quantized ('"
-                        + e.getKey() + "' is " + m.type() + "); load them without a quantization type");
+            List<WeightMatrix> q;
+            try {
+                q = quantizer.quantize(jobs);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(source.location(), e.getMessage(), e);
             }
-            jobs.add(new MatrixQuantizer.Job(e.getKey(), m, isOutput ? TensorType.Q8_0 : quant));
-        }
-        List<WeightMatrix> q;
-        try {
-            q = quantizer.quantize(jobs);
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(source.location(), e.getMessage(), e);
-        }
-        var it = q.iterator();
-        LayerWeights[] layers = new LayerWeights[stored.layers.length];
-        for (int i = 0; i < layers.length; i++) {
-            LayerWeights l = stored.layers[i];
-            layers[i] = new LayerWeights(l.inputNorm(), it.next(), l.qkvBias(), it.next(), l.postNorm(), it.next(), it.next());
-        }
-        WeightMatrix output = it.hasNext() ? it.next() : stored.output;
-        return new ChatGLMWeights(stored.embedding, layers, stored.finalNorm, output);
+            List<WeightMatrix> out = new ArrayList<>(matrices);
+            for (int j = 0; j < q.size(); j++) {
+                out.set(positions.get(j), q.get(j));
+            }
+            return out;
+        });
     }
 
     /**

@@ -245,13 +245,20 @@ final class InterleavedQ4_0 {
     /** Rows per chunk of the batched path: the chunk's weights stay in L2 while each token group passes over them. */
     private static final int BATCH_ROWS = 32;
 
+    /** Row-range body of the mat-vec of token 0 ({@code out[r]}), to be run on {@code pool} (which also regroups {@code a}). */
+    static Parallel.RangeBody matvec(MemorySegment w, int cols, Q8Activations a, float[] out, Parallel pool) {
+        a.grouped(pool); // made before the row bodies share the activations
+        return (r0, r1) -> rows(w, cols, a, 0, out, 0, r0, r1);
+    }
+
     /**
-     * Row-range body of the int8 product of all {@code a.tokens} tokens ({@code out[t*rows + r]}): per chunk of
+     * Row-range body of the int8 product of all {@code a.tokens} tokens ({@code out[t*rows + r]}), to be run on
+     * {@code pool} (which also regroups the activations): per chunk of
      * rows, pairs of tokens and a last single token each pass over the chunk (4 tokens at once measured slower than two
      * pairs: their 8 accumulators, the unpacked weights and the constants need more than the 16 vector registers).
      */
-    static Parallel.RangeBody batch(MemorySegment w, int rows, int cols, Q8Activations a, float[] out) {
-        a.grouped();
+    static Parallel.RangeBody batch(MemorySegment w, int rows, int cols, Q8Activations a, float[] out, Parallel pool) {
+        a.grouped(pool); // made before the row bodies share the activations
         int n = a.tokens;
         return (r0, r1) -> {
             for (int c0 = r0; c0 < r1; c0 += BATCH_ROWS) {
@@ -320,23 +327,14 @@ final class InterleavedQ4_0 {
                         .add((IntVector) hi1.convertShape(VectorOperators.S2I, IntVector.SPECIES_256, 1)).convert(VectorOperators.I2F, 0))
                         .mul(FloatVector.fromArray(F, xs, sb1 + 8)).sub(FloatVector.fromArray(F, xsum, sb1 + 8).mul(8f)).fma(d1, acc1);
             }
-            int qt = groups * GROUP_COLS;
-            for (int b = groups * GROUP; b < blocks; b++, o += 18, qt += 32) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).castShape(S, 0);
-                ShortVector vl = v.and((short) 0xF).sub((short) 8);
-                ShortVector vh = v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).sub((short) 8);
-                float d = Float.float16ToFloat(w.get(SHORT_LE, o));
-                IntVector i0 = vl.mul(ShortVector.fromArray(S, q, qBase0 + qt)).add(vh.mul(ShortVector.fromArray(S, q, qBase0 + qt + 16)))
-                        .reinterpretAsInts();
-                i0 = i0.lanewise(VectorOperators.LSHL, 16).add(i0).lanewise(VectorOperators.ASHR, 16);
-                acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[sBase0 + b]), acc0);
-                IntVector i1 = vl.mul(ShortVector.fromArray(S, q, qBase1 + qt)).add(vh.mul(ShortVector.fromArray(S, q, qBase1 + qt + 16)))
-                        .reinterpretAsInts();
-                i1 = i1.lanewise(VectorOperators.LSHL, 16).add(i1).lanewise(VectorOperators.ASHR, 16);
-                acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * xs[sBase1 + b]), acc1);
+            float sum0 = acc0.reduceLanes(VectorOperators.ADD);
+            float sum1 = acc1.reduceLanes(VectorOperators.ADD);
+            if (groups * GROUP < blocks) {
+                sum0 += tail(w, o, q, qBase0 + groups * GROUP_COLS, xs, sBase0, groups * GROUP, blocks);
+                sum1 += tail(w, o, q, qBase1 + groups * GROUP_COLS, xs, sBase1, groups * GROUP, blocks);
             }
-            out[(t + 0) * rows + r] = acc0.reduceLanes(VectorOperators.ADD);
-            out[(t + 1) * rows + r] = acc1.reduceLanes(VectorOperators.ADD);
+            out[t * rows + r] = sum0;
+            out[(t + 1) * rows + r] = sum1;
         }
     }
 }

@@ -54,6 +54,15 @@ public final class Parallel implements AutoCloseable {
         return workers.length + 1;
     }
 
+    /** {@link #forRange(int, RangeBody)} on {@code pool}, or all of {@code [0, n)} on the caller if it is null. */
+    public static void forRange(Parallel pool, int n, RangeBody body) {
+        if (pool == null) {
+            body.run(0, n);
+        } else {
+            pool.forRange(n, body);
+        }
+    }
+
     /**
      * Runs {@code body.run(start, end)} over {@code [0, n)} split in contiguous chunks, one per thread (the caller
      * runs the first chunk); empty chunks are skipped. Returns when every chunk has finished; if any chunk threw,

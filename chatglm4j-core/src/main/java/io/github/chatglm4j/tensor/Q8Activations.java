@@ -67,11 +67,7 @@ final class Q8Activations {
                     }
                 }
             };
-            if (pool == null || pool.threads() == 1 || q.length < PARALLEL_VALUES) {
-                body.run(0, units);
-            } else {
-                pool.forRange(units, body);
-            }
+            Parallel.forRange(q.length < PARALLEL_VALUES ? null : pool, units, body);
             grouped = g = dst;
         }
         return g;
@@ -92,16 +88,11 @@ final class Q8Activations {
         }
         Q8Activations a = new Q8Activations(tokens, cols);
         int blocks = tokens * cols / 32;
-        if (pool == null || pool.threads() == 1 || tokens * cols < PARALLEL_VALUES) {
-            a.quantizeBlocks(x, 0, blocks);
-        } else {
-            pool.forRange(blocks, (b0, b1) -> a.quantizeBlocks(x, b0, b1));
-        }
+        Parallel.forRange(tokens * cols < PARALLEL_VALUES ? null : pool, blocks, (b0, b1) -> a.quantizeBlocks(x, b0, b1));
         return a;
     }
 
     private void quantizeBlocks(float[] x, int b0, int b1) {
-        Q8Activations a = this;
         for (int b = b0; b < b1; b++) {
             int base = 32 * b;
             float amax = 0;
@@ -113,11 +104,11 @@ final class Q8Activations {
             int s = 0;
             for (int i = 0; i < 32; i++) {
                 int v = Math.round(x[base + i] * inv);
-                a.q[base + i] = (short) v;
+                q[base + i] = (short) v;
                 s += v;
             }
-            a.scale[b] = d;
-            a.sum[b] = d * s;
+            scale[b] = d;
+            sum[b] = d * s;
         }
     }
 }

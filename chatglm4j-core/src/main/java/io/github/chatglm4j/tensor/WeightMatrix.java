@@ -111,12 +111,7 @@ public final class WeightMatrix {
         if (dst.byteSize() != data.byteSize()) {
             throw new IllegalArgumentException("regrouping " + this + " needs " + data.byteSize() + " bytes, got " + dst.byteSize());
         }
-        Parallel.RangeBody body = (r0, r1) -> InterleavedQ4_0.repackRows(data, dst, cols, r0, r1);
-        if (pool == null || pool.threads() == 1) {
-            body.run(0, rows);
-        } else {
-            pool.forRange(rows, body);
-        }
+        Parallel.forRange(pool, rows, (r0, r1) -> InterleavedQ4_0.repackRows(data, dst, cols, r0, r1));
         return new WeightMatrix(dst, type, rows, cols, true);
     }
 
@@ -145,7 +140,7 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> regrouped ? grouped(Q8Activations.quantize(x, 1, cols, pool), pool, out)
+            default -> regrouped ? InterleavedQ4_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool)
                     : QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols, pool), 0, out, 0);
         };
         run(pool, (long) rows * cols, body);
@@ -173,10 +168,7 @@ public final class WeightMatrix {
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
             Q8Activations a = Q8Activations.quantize(x, n, cols, pool);
-            if (regrouped) {
-                a.grouped(pool);
-            }
-            run(pool, work, regrouped ? InterleavedQ4_0.batch(data, rows, cols, a, out)
+            run(pool, work, regrouped ? InterleavedQ4_0.batch(data, rows, cols, a, out, pool)
                     : QuantProducts.batch(type, data, rows, cols, a, out));
             return;
         }
@@ -213,11 +205,6 @@ public final class WeightMatrix {
         run(pool, work, (r0, r1) -> PanelMatmul.rows(decoder, rows, cols, xtFinal, n, out, r0, r1));
     }
 
-    private Parallel.RangeBody grouped(Q8Activations a, Parallel pool, float[] out) {
-        a.grouped(pool); // made here, before the row bodies share the activations
-        return (r0, r1) -> InterleavedQ4_0.rows(data, cols, a, 0, out, 0, r0, r1);
-    }
-
     private RowDecoder decoder() {
         if (regrouped) {
             return (r, c0, dst, off, len) -> InterleavedQ4_0.decode(data, cols, r, c0, dst, off, len);
@@ -239,11 +226,7 @@ public final class WeightMatrix {
     }
 
     private void run(Parallel pool, long work, Parallel.RangeBody body) {
-        if (pool == null || pool.threads() == 1 || work < PARALLEL_THRESHOLD) {
-            body.run(0, rows);
-        } else {
-            pool.forRange(rows, body);
-        }
+        Parallel.forRange(work < PARALLEL_THRESHOLD ? null : pool, rows, body);
     }
 
     private static void requireLength(String name, float[] array, long needed) {

@@ -147,11 +147,7 @@ public final class MatrixQuantizer implements AutoCloseable {
                         }
                     }
                 };
-                if (pool == null) {
-                    body.run(0, n);
-                } else {
-                    pool.forRange(n, body);
-                }
+                Parallel.forRange(pool, n, body);
                 done += n * srcRowBytes;
                 progress.update(done, total);
             }
