@@ -3,7 +3,7 @@ package io.github.chatglm4j;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.chatglm4j.format.LoadProgress;
-import io.github.chatglm4j.format.gguf.RandomGgufWriter;
+import io.github.chatglm4j.checkpoint.RandomGgufWriter;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.model.ChatGLMModel;
 import io.github.chatglm4j.model.KvCache;

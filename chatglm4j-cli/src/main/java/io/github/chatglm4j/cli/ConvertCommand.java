@@ -1,6 +1,6 @@
 package io.github.chatglm4j.cli;
 
-import io.github.chatglm4j.format.gguf.GgufModelWriter;
+import io.github.chatglm4j.checkpoint.GgufModelWriter;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.quant.Quantization;
 import picocli.CommandLine.Command;

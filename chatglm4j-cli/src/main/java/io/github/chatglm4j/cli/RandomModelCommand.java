@@ -1,8 +1,8 @@
 package io.github.chatglm4j.cli;
 
-import io.github.chatglm4j.format.RandomCheckpointWriter;
-import io.github.chatglm4j.format.gguf.GgufModelWriter;
-import io.github.chatglm4j.format.gguf.RandomGgufWriter;
+import io.github.chatglm4j.checkpoint.RandomCheckpointWriter;
+import io.github.chatglm4j.checkpoint.GgufModelWriter;
+import io.github.chatglm4j.checkpoint.RandomGgufWriter;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;

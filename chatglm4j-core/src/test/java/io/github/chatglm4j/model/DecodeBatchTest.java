@@ -1,6 +1,6 @@
 package io.github.chatglm4j.model;
 
-import io.github.chatglm4j.format.HuggingFaceCheckpoint;
+import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.tensor.Parallel;
 import io.github.chatglm4j.testing.Fixtures;

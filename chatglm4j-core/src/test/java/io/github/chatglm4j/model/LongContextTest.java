@@ -2,7 +2,7 @@ package io.github.chatglm4j.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.chatglm4j.format.HuggingFaceCheckpoint;
+import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.format.TensorEntry;
 import io.github.chatglm4j.format.TensorSource;

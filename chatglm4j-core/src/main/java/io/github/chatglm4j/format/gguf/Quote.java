@@ -1,20 +1,20 @@
 package io.github.chatglm4j.format.gguf;
 
 /** Puts names and strings taken from a file into one-line error messages. */
-final class Quote {
+public final class Quote {
     private static final int MAX_CHARS = 100;
 
     private Quote() {
     }
 
     /** {@code 'name'}, with control characters escaped and long names cut. */
-    static String of(String s) {
+    public static String of(String s) {
         String cut = s.length() > MAX_CHARS ? s.substring(0, MAX_CHARS) + "…(" + s.length() + " chars)" : s;
         return "'" + oneLine(cut) + "'";
     }
 
     /** The text with line breaks and other control characters written as escapes, so it stays on one line. */
-    static String oneLine(String s) {
+    public static String oneLine(String s) {
         StringBuilder sb = null;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

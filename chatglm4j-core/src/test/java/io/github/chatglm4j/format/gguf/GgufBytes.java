@@ -12,18 +12,18 @@ import java.util.Map;
  * A minimal little-endian byte writer for building GGUF files by hand in tests, written from the format description
  * and independent of the engine's GgufWriter. It remembers where named fields start so that tests can corrupt them.
  */
-final class GgufBytes {
+public final class GgufBytes {
     private byte[] data = new byte[256];
     private int size;
     /** Field name to its offset in the file. */
-    final Map<String, Integer> fields = new LinkedHashMap<>();
+    public final Map<String, Integer> fields = new LinkedHashMap<>();
 
-    GgufBytes mark(String name) {
+    public GgufBytes mark(String name) {
         fields.put(name, size);
         return this;
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 
@@ -36,52 +36,52 @@ final class GgufBytes {
         }
     }
 
-    GgufBytes u8(int v) {
+    public GgufBytes u8(int v) {
         put(v, 1);
         return this;
     }
 
-    GgufBytes u16(int v) {
+    public GgufBytes u16(int v) {
         put(v, 2);
         return this;
     }
 
-    GgufBytes u32(long v) {
+    public GgufBytes u32(long v) {
         put(v, 4);
         return this;
     }
 
-    GgufBytes u64(long v) {
+    public GgufBytes u64(long v) {
         put(v, 8);
         return this;
     }
 
-    GgufBytes f32(float v) {
+    public GgufBytes f32(float v) {
         return u32(Float.floatToRawIntBits(v));
     }
 
-    GgufBytes f64(double v) {
+    public GgufBytes f64(double v) {
         return u64(Double.doubleToRawLongBits(v));
     }
 
-    GgufBytes raw(byte... b) {
+    public GgufBytes raw(byte... b) {
         for (byte x : b) {
             put(x, 1);
         }
         return this;
     }
 
-    GgufBytes str(String s) {
+    public GgufBytes str(String s) {
         return rawString(s.getBytes(StandardCharsets.UTF_8));
     }
 
-    GgufBytes rawString(byte[] utf8) {
+    public GgufBytes rawString(byte[] utf8) {
         u64(utf8.length);
         return raw(utf8);
     }
 
     /** "GGUF", version, tensor count, metadata count. */
-    GgufBytes header(int version, long tensors, long entries) {
+    public GgufBytes header(int version, long tensors, long entries) {
         raw((byte) 'G', (byte) 'G', (byte) 'U', (byte) 'F');
         mark("version").u32(version);
         mark("tensor_count").u64(tensors);
@@ -89,13 +89,13 @@ final class GgufBytes {
     }
 
     /** A metadata key followed by its value type; the value comes next. */
-    GgufBytes key(String key, int type) {
+    public GgufBytes key(String key, int type) {
         mark("key:" + key).str(key);
         return mark("type:" + key).u32(type);
     }
 
     /** A tensor info with named fields "t:NAME.ndims", ".ne0" ..., ".type", ".offset". */
-    GgufBytes tensorInfo(String name, int ggmlType, long offset, long... ne) {
+    public GgufBytes tensorInfo(String name, int ggmlType, long offset, long... ne) {
         mark("t:" + name + ".name").str(name);
         mark("t:" + name + ".ndims").u32(ne.length);
         for (int i = 0; i < ne.length; i++) {
@@ -105,7 +105,7 @@ final class GgufBytes {
         return mark("t:" + name + ".offset").u64(offset);
     }
 
-    GgufBytes padTo(int alignment) {
+    public GgufBytes padTo(int alignment) {
         while (size % alignment != 0) {
             put(0, 1);
         }
@@ -113,7 +113,7 @@ final class GgufBytes {
     }
 
     /** A metadata value in GGUF encoding, written from the engine's public value model. */
-    GgufBytes value(GgufValue v) {
+    public GgufBytes value(GgufValue v) {
         switch (v) {
             case GgufValue.Int i -> put(i.value(), width(i.type()));
             case GgufValue.Real r -> {
@@ -145,11 +145,11 @@ final class GgufBytes {
         };
     }
 
-    byte[] toBytes() {
+    public byte[] toBytes() {
         return Arrays.copyOf(data, size);
     }
 
-    Path writeTo(Path file) throws IOException {
+    public Path writeTo(Path file) throws IOException {
         Files.write(file, toBytes());
         return file;
     }

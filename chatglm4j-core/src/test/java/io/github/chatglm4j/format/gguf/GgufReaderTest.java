@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * and 3: every value type decodes to what was written, tensors land on the right bytes, and malformed headers
  * give one-line errors naming the file.
  */
-class GgufReaderTest {
+public class GgufReaderTest {
     @TempDir
     Path dir;
 
@@ -32,7 +32,7 @@ class GgufReaderTest {
     static final int GGML_F32 = 0, GGML_F16 = 1, GGML_Q8_0 = 8;
 
     /** A file with one value of every type, nested arrays and three tensors of different types. */
-    static GgufBytes everyType(int version, Integer alignment) {
+    public static GgufBytes everyType(int version, Integer alignment) {
         int entries = 21 + (alignment != null ? 1 : 0);
         var b = new GgufBytes().header(version, 3, entries);
         b.key("t.u8", U8).u8(200);

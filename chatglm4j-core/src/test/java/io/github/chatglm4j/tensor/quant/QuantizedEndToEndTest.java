@@ -2,7 +2,7 @@ package io.github.chatglm4j.tensor.quant;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
-import io.github.chatglm4j.format.HuggingFaceCheckpoint;
+import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.tensor.Parallel;
 import io.github.chatglm4j.tensor.TensorType;

@@ -1,9 +1,14 @@
-package io.github.chatglm4j.format;
+package io.github.chatglm4j.checkpoint;
+
+import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.ModelFormatException;
+import io.github.chatglm4j.format.TensorEntry;
+import io.github.chatglm4j.format.TensorSource;
+import io.github.chatglm4j.format.safetensors.SafetensorsFile;
+import io.github.chatglm4j.format.torch.TorchCheckpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.chatglm4j.format.safetensors.SafetensorsFile;
-import io.github.chatglm4j.format.torch.TorchCheckpoint;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;

@@ -1,15 +1,21 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.format.ModelFormatException;
 import io.github.chatglm4j.format.TensorEntry;
+import io.github.chatglm4j.format.gguf.GgufFile;
+import io.github.chatglm4j.format.gguf.GgufTensor;
+import io.github.chatglm4j.format.gguf.GgufType;
+import io.github.chatglm4j.format.gguf.GgufValue;
+import io.github.chatglm4j.format.gguf.RowEncoder;
 import io.github.chatglm4j.format.safetensors.SafetensorsFile;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.testing.Fixtures;
 import io.github.chatglm4j.tokenizer.TokenizerFixtures;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

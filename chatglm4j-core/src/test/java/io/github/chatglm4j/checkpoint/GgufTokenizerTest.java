@@ -1,4 +1,4 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.chatglm4j.chat.ChatMessage;

@@ -1,11 +1,13 @@
-package io.github.chatglm4j.format;
+package io.github.chatglm4j.checkpoint;
+
+import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.safetensors.SafetensorsWriter.TensorSpec;
+import io.github.chatglm4j.format.safetensors.SafetensorsWriter;
+import io.github.chatglm4j.model.ChatGLMConfig;
+import io.github.chatglm4j.tensor.TensorType;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.chatglm4j.format.safetensors.SafetensorsWriter;
-import io.github.chatglm4j.format.safetensors.SafetensorsWriter.TensorSpec;
-import io.github.chatglm4j.model.ChatGLMConfig;
-import io.github.chatglm4j.tensor.TensorType;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,10 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
+import io.github.chatglm4j.checkpoint.GgufModelWriter;
+import io.github.chatglm4j.checkpoint.GgufVocabulary;
 import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.gguf.GgufValue;
+import io.github.chatglm4j.format.gguf.GgufWriter;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tokenizer.TokenizerFixtures;

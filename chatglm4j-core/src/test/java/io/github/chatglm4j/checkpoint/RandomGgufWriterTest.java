@@ -1,12 +1,14 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.gguf.GgufFile;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.testing.Fixtures;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

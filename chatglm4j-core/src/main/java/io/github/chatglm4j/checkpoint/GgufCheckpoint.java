@@ -1,9 +1,12 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.format.ModelFormatException;
 import io.github.chatglm4j.format.TensorEntry;
 import io.github.chatglm4j.format.TensorSource;
+import io.github.chatglm4j.format.gguf.GgufFile;
+import io.github.chatglm4j.format.gguf.GgufTensor;
+import io.github.chatglm4j.format.gguf.Quote;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 

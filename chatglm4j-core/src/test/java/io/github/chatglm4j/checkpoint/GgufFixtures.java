@@ -1,6 +1,8 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
+import io.github.chatglm4j.checkpoint.GgufModelWriter;
 import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.gguf.RowEncoder;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.testing.Fixtures;
 

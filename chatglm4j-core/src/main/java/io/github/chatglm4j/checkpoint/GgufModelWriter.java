@@ -1,16 +1,21 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.chatglm4j.format.HuggingFaceCheckpoint;
+import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.format.ModelFormatException;
 import io.github.chatglm4j.format.TensorEntry;
+import io.github.chatglm4j.format.gguf.GgufArray;
+import io.github.chatglm4j.format.gguf.GgufValue;
+import io.github.chatglm4j.format.gguf.GgufWriter;
+import io.github.chatglm4j.format.gguf.RowEncoder;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.model.ChatGLMWeights;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.Vectors;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

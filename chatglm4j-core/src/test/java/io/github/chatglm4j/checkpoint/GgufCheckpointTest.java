@@ -1,13 +1,17 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.format.ModelFormatException;
+import io.github.chatglm4j.format.gguf.GgufArray;
+import io.github.chatglm4j.format.gguf.GgufValue;
+import io.github.chatglm4j.format.gguf.GgufWriter;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationOptions;
 import io.github.chatglm4j.generate.SamplingParams;
 import io.github.chatglm4j.tensor.TensorType;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

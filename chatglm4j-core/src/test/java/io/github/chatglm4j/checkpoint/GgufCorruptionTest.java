@@ -1,9 +1,17 @@
-package io.github.chatglm4j.format.gguf;
+package io.github.chatglm4j.checkpoint;
 
+import io.github.chatglm4j.format.gguf.GgufReaderTest;
+import io.github.chatglm4j.format.gguf.GgufBytes;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.format.ModelFormatException;
+import io.github.chatglm4j.format.gguf.GgufArray;
+import io.github.chatglm4j.format.gguf.GgufFile;
+import io.github.chatglm4j.format.gguf.GgufTensor;
+import io.github.chatglm4j.format.gguf.GgufValue;
+import io.github.chatglm4j.format.gguf.GgufWriter;
 import io.github.chatglm4j.tensor.TensorType;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
