@@ -3,5 +3,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
+source "$ROOT/scripts/install-test-deps.sh"
 cd "$ROOT"
 exec mvn -B ${MAVEN_ARGS:-} install
