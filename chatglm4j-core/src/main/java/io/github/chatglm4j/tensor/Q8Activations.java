@@ -51,7 +51,7 @@ final class Q8Activations {
         short[] g = grouped;
         if (g == null) {
             short[] dst = new short[q.length];
-            int groupCols = InterleavedQ4_0.GROUP_COLS;
+            int groupCols = BlockGroups.GROUP_COLS;
             int groups = cols / groupCols;
             // one unit per (token, group), plus one per token for the tail that keeps its order
             int units = tokens * (groups + 1);
@@ -61,7 +61,7 @@ final class Q8Activations {
                     int gr = u % (groups + 1);
                     int o = t * cols + gr * groupCols;
                     if (gr < groups) {
-                        InterleavedQ4_0.permuteGroup(q, o, dst, o);
+                        BlockGroups.permuteGroup(q, o, dst, o);
                     } else {
                         System.arraycopy(q, o, dst, o, (t + 1) * cols - o);
                     }

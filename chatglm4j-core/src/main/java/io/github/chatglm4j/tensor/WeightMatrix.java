@@ -42,7 +42,7 @@ public final class WeightMatrix {
     private final TensorType type;
     private final int rows;
     private final int cols;
-    /** Q4_0 in {@link InterleavedQ4_0}'s grouped layout rather than ggml's. */
+    /** Q4_0 or Q8_0 in {@link BlockGroups}' layout rather than ggml's. */
     private final boolean regrouped;
 
     /** Wraps {@code data}; its byte size must be exactly that of {@code rows x cols} values of {@code type}. */
@@ -74,7 +74,7 @@ public final class WeightMatrix {
 
     /** Whether {@link #regroup} applies: Q4_0 in ggml's layout. */
     public boolean canRegroup() {
-        return type == TensorType.Q4_0 && !regrouped;
+        return (type == TensorType.Q4_0 || type == TensorType.Q8_0) && !regrouped;
     }
 
     /**
@@ -90,6 +90,9 @@ public final class WeightMatrix {
         if (!rowsRegrouped.canRegroup()) {
             throw new IllegalArgumentException(rowsRegrouped + " is not a Q4_0 matrix in ggml's layout");
         }
+        if (rowsRegrouped.type != TensorType.Q4_0) {
+            throw new IllegalArgumentException(rowsRegrouped + " is not a Q4_0 matrix in ggml's layout");
+        }
         return new WeightMatrix(rowsRegrouped.data, TensorType.Q4_0, rowsRegrouped.rows, rowsRegrouped.cols, true);
     }
 
@@ -99,19 +102,26 @@ public final class WeightMatrix {
     }
 
     /**
-     * A copy of this Q4_0 matrix with the blocks of each row regrouped 16 at a time for the faster kernels of
-     * {@code InterleavedQ4_0} (same bytes, same size, another order), written to {@code dst}; rows are split over
+     * A copy of this Q4_0 or Q8_0 matrix with the blocks of each row regrouped 16 or 32 at a time (the vector
+     * width, {@code BlockGroups}) for the faster kernels of {@code InterleavedQ4_0}/{@code InterleavedQ8_0} (same
+     * bytes, same size, another order), written to {@code dst}; rows are split over
      * {@code pool} (null: the caller). The result reads from {@code dst} only. Throws if {@link #canRegroup} is
      * false or {@code dst} has not exactly this matrix's size.
      */
     public WeightMatrix regroup(MemorySegment dst, Parallel pool) {
         if (!canRegroup()) {
-            throw new IllegalStateException(this + " cannot be regrouped (only Q4_0 in ggml's layout)");
+            throw new IllegalStateException(this + " cannot be regrouped (only Q4_0 and Q8_0 in ggml's layout)");
         }
         if (dst.byteSize() != data.byteSize()) {
             throw new IllegalArgumentException("regrouping " + this + " needs " + data.byteSize() + " bytes, got " + dst.byteSize());
         }
-        Parallel.forRange(pool, rows, (r0, r1) -> InterleavedQ4_0.repackRows(data, dst, cols, r0, r1));
+        Parallel.forRange(pool, rows, (r0, r1) -> {
+            if (type == TensorType.Q4_0) {
+                InterleavedQ4_0.repackRows(data, dst, cols, r0, r1);
+            } else {
+                InterleavedQ8_0.repackRows(data, dst, cols, r0, r1);
+            }
+        });
         return new WeightMatrix(dst, type, rows, cols, true);
     }
 
@@ -140,7 +150,9 @@ public final class WeightMatrix {
             case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> regrouped ? InterleavedQ4_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool)
+            default -> regrouped ? (type == TensorType.Q4_0
+                    ? InterleavedQ4_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool)
+                    : InterleavedQ8_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool))
                     : QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols, pool), 0, out, 0);
         };
         run(pool, (long) rows * cols, body);
@@ -168,7 +180,8 @@ public final class WeightMatrix {
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
             Q8Activations a = Q8Activations.quantize(x, n, cols, pool);
-            run(pool, work, regrouped ? InterleavedQ4_0.batch(data, rows, cols, a, out, pool)
+            run(pool, work, regrouped ? (type == TensorType.Q4_0 ? InterleavedQ4_0.batch(data, rows, cols, a, out, pool)
+                    : InterleavedQ8_0.batch(data, rows, cols, a, out, pool))
                     : QuantProducts.batch(type, data, rows, cols, a, out));
             return;
         }
@@ -181,7 +194,7 @@ public final class WeightMatrix {
                 PERMUTED.set(p);
             }
             for (int t = 0; t < n; t++) {
-                InterleavedQ4_0.permute(x, t * cols, p, t * cols, cols);
+                BlockGroups.permute(x, t * cols, p, t * cols, cols);
             }
             x = p;
         }
@@ -207,7 +220,8 @@ public final class WeightMatrix {
 
     private RowDecoder decoder() {
         if (regrouped) {
-            return (r, c0, dst, off, len) -> InterleavedQ4_0.decode(data, cols, r, c0, dst, off, len);
+            return type == TensorType.Q4_0 ? (r, c0, dst, off, len) -> InterleavedQ4_0.decode(data, cols, r, c0, dst, off, len)
+                    : (r, c0, dst, off, len) -> InterleavedQ8_0.decode(data, cols, r, c0, dst, off, len);
         }
         return (r, c0, dst, off, len) -> Decode.row(type, data, Decode.byteOffset(type, (long) r * cols + c0), dst, off, len);
     }
@@ -218,8 +232,8 @@ public final class WeightMatrix {
         Objects.checkFromIndexSize(dstOffset, cols, dst.length);
         if (regrouped) {
             float[] stored = new float[cols];
-            InterleavedQ4_0.decode(data, cols, r, 0, stored, 0, cols);
-            InterleavedQ4_0.unpermute(stored, dst, dstOffset, cols);
+            decoder().decode(r, 0, stored, 0, cols);
+            BlockGroups.unpermute(stored, dst, dstOffset, cols);
             return;
         }
         Decode.row(type, data, Decode.byteOffset(type, (long) r * cols), dst, dstOffset, cols);

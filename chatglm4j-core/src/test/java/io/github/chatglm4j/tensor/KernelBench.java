@@ -18,7 +18,7 @@ import java.util.Random;
  *
  * <pre>
  * $JAVA_HOME/bin/java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
- *     io.github.chatglm4j.tensor.KernelBench [types=Q4_0,Q8_0,F16] [threads=1,2] [mode=kernels|model] [n=1,2,4,8,128,512] [regroup=true]
+ *     io.github.chatglm4j.tensor.KernelBench [types=Q4_0,Q8_0,F16] [threads=1,2] [mode=kernels|model] [n=1,2,4,8,128,512] [regroup=true] [attempts=4]
  * </pre>
  *
  * {@code regroup=true} measures Q4_0 in the layout the engine repacks it to at load.
@@ -37,7 +37,7 @@ public final class KernelBench {
     private static final int LAYERS = 28;
     /** Other processes' share of the machine's CPU above which a measurement is repeated. */
     private static final double CONTENDED_PERCENT = 10;
-    private static final int ATTEMPTS = 4;
+    private static int attempts = 4;
 
     private KernelBench() {
     }
@@ -56,6 +56,8 @@ public final class KernelBench {
         int[] ns = ints(opts.getOrDefault("n", "1,2,4,8,128,512"));
         String mode = opts.getOrDefault("mode", "kernels");
         regroup = Boolean.parseBoolean(opts.getOrDefault("regroup", "false"));
+        attempts = Integer.parseInt(opts.getOrDefault("attempts", "4"));
+        System.out.printf("vectors: %s%n", VectorWidth.describe());
         System.out.printf("load average %s%n", loadAverage());
         for (TensorType type : types) {
             for (int threads : threadCounts) {
@@ -155,7 +157,7 @@ public final class KernelBench {
     /**
      * Median milliseconds of {@code w.matmul} with {@code n} tokens (mat-vec for n = 1). A measurement during which
      * other processes used more than {@link #CONTENDED_PERCENT}% of the machine's CPU is repeated (after waiting up
-     * to a minute for the machine to calm down), at most {@link #ATTEMPTS} times; the printed line says how many
+     * to a minute for the machine to calm down), at most {@code attempts} times; the printed line says how many
      * attempts it took and flags a result that never ran alone.
      */
     private static double measure(WeightMatrix[] copies, int n, Parallel pool, double seconds) {
@@ -166,7 +168,7 @@ public final class KernelBench {
         double others = 0;
         double[] sorted = {};
         int attempt = 1;
-        for (; attempt <= ATTEMPTS; attempt++) {
+        for (; attempt <= attempts; attempt++) {
             if (attempt > 1) {
                 CpuShare.waitForQuiet(60);
             }
