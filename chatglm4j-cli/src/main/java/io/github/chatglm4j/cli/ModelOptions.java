@@ -2,6 +2,7 @@ package io.github.chatglm4j.cli;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
+import io.github.chatglm4j.tensor.VectorWidth;
 import io.github.chatglm4j.tensor.WeightMatrix;
 import io.github.chatglm4j.tensor.TensorType;
 import picocli.CommandLine.ITypeConverter;
@@ -98,6 +99,11 @@ final class ModelOptions {
 
     /** Loads the model with these options (made by {@link #loadOptions}) and a progress bar on a terminal. */
     ChatGLM load(Io io, LoadOptions options) {
+        // the kernels need 256-bit vectors: say so once instead of crawling silently in the Vector API's software path
+        VectorWidth.warnOnce().ifPresent(w -> io.err().println("chatglm: warning: " + w));
+        if (debugRequested()) {
+            io.err().println("chatglm: kernels use " + VectorWidth.describe());
+        }
         var bar = new ProgressBar(io, false);
         ChatGLM glm;
         try {
@@ -113,6 +119,15 @@ final class ModelOptions {
             io.err().println("chatglm: note: --repack applies to Q4_0 weights only; this model has none, nothing was repacked");
         }
         return glm;
+    }
+
+    private boolean debugRequested() {
+        for (var p = spec.root().commandLine().getParseResult(); p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--debug")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** "KV cache f16 224.0 MiB": the cache type and its size when a conversation fills the context. */
