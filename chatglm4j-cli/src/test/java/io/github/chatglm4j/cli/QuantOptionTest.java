@@ -47,14 +47,18 @@ class QuantOptionTest {
     }
 
     @Test
-    void repackIsOffUnlessAskedAndSaysSoWhenThereIsNothingToRepack() {
-        assertThat(parse("generate", "--prompt", "hi").loadOptions(0).repack()).isFalse();
+    void repackIsOnUnlessTurnedOffAndSaysSoWhenAskedWithNothingToRepack() {
+        assertThat(parse("generate", "--prompt", "hi").loadOptions(0).repack()).isTrue();
         assertThat(parse("bench", "--repack").loadOptions(0).repack()).isTrue();
+        assertThat(parse("bench", "--no-repack").loadOptions(0).repack()).isFalse();
+        Cli.Run quiet = Cli.run("generate", "-m", Cli.tiny().toString(), "--prompt-ids", "1,2,3", "--max-new-tokens", "1");
+        assertThat(quiet.exitCode()).as("%s", quiet).isZero();
+        assertThat(quiet.errLines()).as("%s", quiet).noneMatch(l -> l.contains("nothing was repacked"));
         // the tiny fixture model is BF16: nothing to regroup, and the user is told so
         Cli.Run run = Cli.run("generate", "-m", Cli.tiny().toString(), "--prompt-ids", "1,2,3", "--max-new-tokens", "1", "--repack");
         assertThat(run.exitCode()).as("%s", run).isZero();
         assertThat(run.errLines()).as("%s", run)
-                .contains("chatglm: note: --repack applies to Q4_0 weights only; this model has none, nothing was repacked");
+                .contains("chatglm: note: --repack applies to Q4_0 and Q8_0 weights only; this model has none, nothing was repacked");
     }
 
     @Test
