@@ -33,10 +33,21 @@ import jdk.incubator.vector.VectorOperators;
 final class InterleavedQ4_0 {
 
     static final int BLOCK_BYTES = 18;
+    /**
+     * 0xF in every lane, loaded from memory once per call: C2 re-broadcasts a constant operand ({@code and((short)
+     * 0xF)}, or a broadcast held in a local) from its constant table before every use (disassembly of the loop).
+     */
+    private static final short[] LOW_NIBBLE = filled((short) 0xF);
     /** Bytes of one group (same as G ggml blocks). */
     static final int GROUP_BYTES = BLOCK_BYTES * G;
 
     private InterleavedQ4_0() {
+    }
+
+    private static short[] filled(short v) {
+        short[] a = new short[64];
+        java.util.Arrays.fill(a, v);
+        return a;
     }
 
     /** Rewrites rows {@code [r0, r1)} of a ggml Q4_0 matrix {@code src} into the grouped layout in {@code dst}. */
@@ -105,6 +116,7 @@ final class InterleavedQ4_0 {
         float[] xsum = a.sum;
         int qBase = t * cols;
         int sBase = t * blocks;
+        ShortVector low = ShortVector.fromArray(S, LOW_NIBBLE, 0);
         for (int r = r0; r < r1; r++) {
             long o = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(FW);
@@ -116,7 +128,7 @@ final class InterleavedQ4_0 {
                 for (int k = 0; k < 16; k++) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BH, w, o + 2 * G + G * k, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    lo = lo.add(v.and((short) 0xF).mul(ShortVector.fromArray(S, q, qg + G * k)));
+                    lo = lo.add(v.and(low).mul(ShortVector.fromArray(S, q, qg + G * k)));
                     hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, q, qg + 16 * G + G * k)));
                 }
                 int sb = sBase + g * G;
@@ -199,6 +211,7 @@ final class InterleavedQ4_0 {
         int sBase0 = t * blocks;
         int qBase1 = (t + 1) * cols;
         int sBase1 = (t + 1) * blocks;
+        ShortVector low = ShortVector.fromArray(S, LOW_NIBBLE, 0);
         for (int r = r0; r < r1; r++) {
             long o = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(FW);
@@ -212,7 +225,7 @@ final class InterleavedQ4_0 {
                 for (int k = 0; k < 16; k++) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BH, w, o + 2 * G + G * k, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector vl = v.and((short) 0xF);
+                    ShortVector vl = v.and(low);
                     ShortVector vh = v.lanewise(VectorOperators.LSHR, 4);
                     lo0 = lo0.add(vl.mul(ShortVector.fromArray(S, q, qBase0 + qg + G * k)));
                     hi0 = hi0.add(vh.mul(ShortVector.fromArray(S, q, qBase0 + qg + 16 * G + G * k)));

@@ -151,9 +151,9 @@ public final class WeightMatrix {
             case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
             case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
             default -> regrouped ? (type == TensorType.Q4_0
-                    ? InterleavedQ4_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool)
-                    : InterleavedQ8_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool))
-                    : QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols, pool), 0, out, 0);
+                    ? InterleavedQ4_0.matvec(data, cols, Q8Activations.reused(x, 1, cols, pool), out, pool)
+                    : InterleavedQ8_0.matvec(data, cols, Q8Activations.reused(x, 1, cols, pool), out, pool))
+                    : QuantProducts.matvec(type, data, cols, Q8Activations.reused(x, 1, cols, pool), 0, out, 0);
         };
         run(pool, (long) rows * cols, body);
     }
@@ -179,7 +179,7 @@ public final class WeightMatrix {
         }
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
-            Q8Activations a = Q8Activations.quantize(x, n, cols, pool);
+            Q8Activations a = Q8Activations.reused(x, n, cols, pool);
             run(pool, work, regrouped ? (type == TensorType.Q4_0 ? InterleavedQ4_0.batch(data, rows, cols, a, out, pool)
                     : InterleavedQ8_0.batch(data, rows, cols, a, out, pool))
                     : QuantProducts.batch(type, data, rows, cols, a, out));
