@@ -23,11 +23,20 @@ public final class WeightMatrix {
     static final int INT8_BATCH_MAX_TOKENS = Integer.getInteger("chatglm4j.matmul.int8MaxTokens", 8);
     /** Up to this many tokens, the other block types run one int8 mat-vec per token (cheaper than a float tile). */
     static final int INT8_SINGLE_MAX_TOKENS = 3;
+    /**
+     * Q8_0 batches go int8 only up to 4 tokens: its int8 kernels pay a 16-to-32-bit widening per token and step, so
+     * the float tile (weights decoded once, 2 FMAs per 32 weights and token) caught up at 4 and was 1.4x faster at
+     * 8 tokens (KernelBench, one thread, AVX-512, regrouped).
+     */
+    static final int INT8_Q8_0_MAX_TOKENS = Math.min(4, INT8_BATCH_MAX_TOKENS);
 
     /** Whether {@link #matmul} of n tokens quantizes the activations to int8 (as {@link #matvec} always does). */
     static boolean int8Batch(TensorType type, int n) {
         if (!type.isQuantized()) {
             return false;
+        }
+        if (type == TensorType.Q8_0) {
+            return n <= INT8_Q8_0_MAX_TOKENS;
         }
         return n <= (QuantProducts.hasBatchKernels(type) ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
     }
