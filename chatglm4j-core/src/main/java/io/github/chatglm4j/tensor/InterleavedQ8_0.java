@@ -112,8 +112,27 @@ final class InterleavedQ8_0 {
                 acc0 = f0.fma(BlockGroups.scales(w, o), acc0);
                 acc1 = f1.fma(BlockGroups.scales(w, o + G), acc1);
             }
-            float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-            out[outBase + r] = groups * G == blocks ? sum : sum + tail(w, o, q, qBase + groups * GROUP_COLS, xs, sBase, groups * G, blocks);
+            out[outBase + r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+        if (groups * G < blocks) {
+            addTails(w, cols, q, qBase, xs, sBase, out, outBase, r0, r1);
+        }
+    }
+
+    /**
+     * Adds the products of the last {@code blocks % G} blocks (ggml's layout) of rows {@code [r0, r1)}. A pass of
+     * its own after the row loop: a tail test inside the row loop was profiled as never taken on 4096-column
+     * matrices, hoisted by C2 as a loop predicate, and failed on the first 13696-column matrix; after a few such
+     * traps C2 recompiled the kernel without loop predication, with the segment liveness checks, a range check
+     * and a re-materialized shift count in every step of the inner loop (engine disassembly).
+     */
+    private static void addTails(MemorySegment w, int cols, short[] q, int qBase, float[] xs, int sBase, float[] out,
+                                 int outBase, int r0, int r1) {
+        int blocks = cols / 32;
+        int b0 = BlockGroups.groups(cols) * G;
+        long rowBytes = (long) BLOCK_BYTES * blocks;
+        for (int r = r0; r < r1; r++) {
+            out[outBase + r] += tail(w, r * rowBytes + (long) b0 * BLOCK_BYTES, q, qBase + 32 * b0, xs, sBase, b0, blocks);
         }
     }
 
@@ -201,14 +220,12 @@ final class InterleavedQ8_0 {
                 acc1 = ((FloatVector) s10.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FW, xs, sb1)).fma(d0, acc1);
                 acc1 = ((FloatVector) s11.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FW, xs, sb1 + H)).fma(d1, acc1);
             }
-            float sum0 = acc0.reduceLanes(VectorOperators.ADD);
-            float sum1 = acc1.reduceLanes(VectorOperators.ADD);
-            if (groups * G < blocks) {
-                sum0 += tail(w, o, q, qBase0 + groups * GROUP_COLS, xs, sBase0, groups * G, blocks);
-                sum1 += tail(w, o, q, qBase1 + groups * GROUP_COLS, xs, sBase1, groups * G, blocks);
-            }
-            out[t * rows + r] = sum0;
-            out[(t + 1) * rows + r] = sum1;
+            out[t * rows + r] = acc0.reduceLanes(VectorOperators.ADD);
+            out[(t + 1) * rows + r] = acc1.reduceLanes(VectorOperators.ADD);
+        }
+        if (groups * G < blocks) {
+            addTails(w, cols, q, qBase0, xs, sBase0, out, t * rows, r0, r1);
+            addTails(w, cols, q, qBase1, xs, sBase1, out, (t + 1) * rows, r0, r1);
         }
     }
 }
