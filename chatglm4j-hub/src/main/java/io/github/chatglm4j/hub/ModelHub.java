@@ -105,7 +105,7 @@ public final class ModelHub {
             long alreadyThere = partial.values().stream().mapToLong(Long::longValue).sum();
             long missingBytes = missing.stream().mapToLong(RemoteFile::size).sum();
             Path snapshot = store.snapshot(commit);
-            Path destination = files.size() == 1 && files.getFirst().path().endsWith(".gguf")
+            Path destination = ref.file() != null || (files.size() == 1 && files.getFirst().path().endsWith(".gguf"))
                     ? snapshot.resolve(files.getFirst().path()) : snapshot;
             DownloadPlan plan = new DownloadPlan(ref, commit, files, missing, missingBytes - alreadyThere, destination);
             listener.planned(plan);

@@ -46,13 +46,13 @@ import java.util.regex.Pattern;
  * ModelScope: {@code GET /api/v1/models/ORG/NAME/repo/files?Revision=..&Recursive=true} and {@code GET
  * /api/v1/models/ORG/NAME/repo?Revision=..&FilePath=..}. File bodies honour {@code Range: bytes=A-[B]}.
  */
-final class FakeHub implements AutoCloseable {
+public final class FakeHub implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
 
     /** One request as the server saw it. */
-    record Request(String server, String method, String path, String query, String range, String authorization) {
-        boolean isFileBody() {
+    public record Request(String server, String method, String path, String query, String range, String authorization) {
+        public boolean isFileBody() {
             return path.startsWith("/cdn/") || path.contains("/resolve/") || (path.endsWith("/repo") && query != null);
         }
     }
@@ -85,7 +85,7 @@ final class FakeHub implements AutoCloseable {
     }
 
     /** A repository: files by path, a commit, branch names, access rules. */
-    static final class Repo {
+    public static final class Repo {
         final String id;
         final String commit;
         final Map<String, byte[]> files = new LinkedHashMap<>();
@@ -112,11 +112,11 @@ final class FakeHub implements AutoCloseable {
     private final Map<String, Repo> repos = new LinkedHashMap<>();
     private final Map<String, byte[]> blobs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
-    final List<Request> requests = new CopyOnWriteArrayList<>();
+    public final List<Request> requests = new CopyOnWriteArrayList<>();
     /** Model info without sizes and checksums (as some mirrors answer): the client must use the tree API. */
     volatile boolean infoWithoutBlobs;
 
-    FakeHub() {
+    public FakeHub() {
         try {
             InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
             hub = HttpServer.create(loopback, 0);
@@ -132,7 +132,7 @@ final class FakeHub implements AutoCloseable {
         cdn.start();
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + hub.getAddress().getPort());
     }
 
@@ -141,7 +141,7 @@ final class FakeHub implements AutoCloseable {
     }
 
     /** A repository with every regular file of {@code dir}. */
-    Repo addRepo(String id, String commit, Path dir) {
+    public Repo addRepo(String id, String commit, Path dir) {
         Repo repo = new Repo(id, commit);
         try (var files = Files.list(dir)) {
             for (Path f : files.sorted().toList()) {
@@ -171,7 +171,7 @@ final class FakeHub implements AutoCloseable {
     }
 
     /** Requests for the content of one file (through the CDN or directly). */
-    List<Request> bodyRequests(String path) {
+    public List<Request> bodyRequests(String path) {
         Repo any = repos.values().iterator().next();
         String sha = sha256(any.files.get(path));
         return requests.stream().filter(r -> r.isFileBody() && (r.path().endsWith("/" + path) || r.path().endsWith("/" + sha)
