@@ -65,9 +65,14 @@ final class ModelLocation {
 
     /** The hub as this process's environment configures it. */
     static ModelHub hub(Io io, Source source) {
+        return hub(io, source, 1);
+    }
+
+    /** The hub as this process's environment configures it, with parallel ranged connections for large files. */
+    static ModelHub hub(Io io, Source source, int connections) {
         Path home = Path.of(System.getProperty("user.home"));
         try {
-            HubOptions options = HubOptions.fromEnvironment(io.env(), home);
+            HubOptions options = HubOptions.fromEnvironment(io.env(), home).withConnections(connections);
             return ModelHub.create(source == null ? options : options.withSource(source));
         } catch (HubException e) {
             throw new CliException(e.getMessage(), e);

@@ -40,11 +40,13 @@ final class BlobTransfer {
     private final HubHttp http;
     private final DownloadListener listener;
     private final int connections;
+    private final long parallelMinBytes;
 
-    BlobTransfer(HubHttp http, DownloadListener listener, int connections) {
+    BlobTransfer(HubHttp http, DownloadListener listener, int connections, long parallelMinBytes) {
         this.http = http;
         this.listener = listener;
         this.connections = connections;
+        this.parallelMinBytes = parallelMinBytes;
     }
 
     /**
@@ -74,7 +76,7 @@ final class BlobTransfer {
                 }
                 BlobDigest digest = BlobDigest.of(file);
                 boolean hashed = false;
-                if (connections > 1 && file.size() - have >= PARALLEL_MIN_BYTES) {
+                if (connections > 1 && file.size() - have >= parallelMinBytes) {
                     have = parallel(job, channel, have, progress, context);
                 }
                 if (have < file.size()) {

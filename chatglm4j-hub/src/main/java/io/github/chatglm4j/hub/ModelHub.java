@@ -34,6 +34,8 @@ public final class ModelHub {
     private final HubOptions options;
     private final RetryPolicy retry;
     private final FreeSpace freeSpace;
+    /** Files smaller than this go in one stream even with several connections (tests lower it). */
+    long parallelMinBytes = BlobTransfer.PARALLEL_MIN_BYTES;
 
     /** Usable bytes on the file system of a directory (tests pretend a full disk). */
     @FunctionalInterface
@@ -111,7 +113,7 @@ public final class ModelHub {
             listener.planned(plan);
             checkFreeSpace(ref, plan);
             AtomicLong planBytes = new AtomicLong(alreadyThere);
-            BlobTransfer transfer = new BlobTransfer(http, listener, options.connections());
+            BlobTransfer transfer = new BlobTransfer(http, listener, options.connections(), parallelMinBytes);
             for (RemoteFile f : missing) {
                 try (CacheLock lock = CacheLock.acquire(store.lockFile(f), listener::note)) {
                     if (store.isPresent(commit, f) || store.adopt(commit, f)) {

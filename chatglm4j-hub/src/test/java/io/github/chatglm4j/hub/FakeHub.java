@@ -182,12 +182,15 @@ public final class FakeHub implements AutoCloseable {
         return !path.endsWith(".json") && !path.endsWith(".py") && !path.endsWith(".md");
     }
 
+    private static final Map<byte[], String> SHA256 = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+    private static final Map<byte[], String> GIT_OID = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
     static String sha256(byte[] b) {
-        return hex("SHA-256", b, null);
+        return SHA256.computeIfAbsent(b, k -> hex("SHA-256", k, null));
     }
 
     static String gitOid(byte[] b) {
-        return hex("SHA-1", b, ("blob " + b.length + "\0").getBytes(StandardCharsets.US_ASCII));
+        return GIT_OID.computeIfAbsent(b, k -> hex("SHA-1", k, ("blob " + k.length + "\0").getBytes(StandardCharsets.US_ASCII)));
     }
 
     private static String hex(String algorithm, byte[] b, byte[] prefix) {
@@ -391,7 +394,7 @@ public final class FakeHub implements AutoCloseable {
         ex.sendResponseHeaders(status, length);
         OutputStream out = ex.getResponseBody();
         long limit = fault instanceof Drop d ? Math.min(d.bytes(), length) : fault instanceof Gate g ? Math.min(g.bytes(), length) : length;
-        out.write(body, (int) from, (int) limit);
+        write(out, body, from, limit);
         out.flush();
         if (fault instanceof Drop) {
             // closing with bytes still owed makes the server drop the connection: the client sees a short body
@@ -408,7 +411,14 @@ public final class FakeHub implements AutoCloseable {
                 throw new IOException(e);
             }
         }
-        out.write(body, (int) (from + limit), (int) (length - limit));
+        write(out, body, from + limit, length - limit);
+    }
+
+    /** In 1 MiB pieces, as a server streams a file. */
+    private static void write(OutputStream out, byte[] body, long from, long length) throws IOException {
+        for (long done = 0; done < length; done += 1 << 20) {
+            out.write(body, (int) (from + done), (int) Math.min(1 << 20, length - done));
+        }
     }
 
     /** Bytes of a served file as the repo holds them. */
