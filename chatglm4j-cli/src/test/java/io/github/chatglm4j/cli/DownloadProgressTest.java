@@ -15,8 +15,8 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class DownloadProgressTest {
-    private static final RemoteFile A = new RemoteFile("model-00001-of-00002.safetensors", 400L << 20, "aa", null);
-    private static final RemoteFile B = new RemoteFile("config.json", 100L << 20, null, "bb");
+    private static final RemoteFile A = new RemoteFile("model-00001-of-00002.safetensors", 400L << 20, "a".repeat(64), null);
+    private static final RemoteFile B = new RemoteFile("config.json", 100L << 20, null, "b".repeat(40));
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private DownloadProgress progress(boolean terminal, boolean quiet) {

@@ -44,8 +44,8 @@ final class HfRemote implements Remote {
                 break;
             }
             JsonNode lfs = s.path("lfs");
-            files.add(new RemoteFile(s.path("rfilename").asText(), s.path("size").asLong(),
-                    lfs.has("sha256") ? lfs.path("sha256").asText() : null, s.path("blobId").asText(null)));
+            files.add(Remote.remoteFile(ref, () -> new RemoteFile(s.path("rfilename").asText(), s.path("size").asLong(),
+                    lfs.has("sha256") ? lfs.path("sha256").asText() : null, s.path("blobId").asText(null))));
         }
         if (!complete) {
             files = tree(ref, commit, context);
@@ -66,8 +66,8 @@ final class HfRemote implements Remote {
                 continue;
             }
             JsonNode lfs = e.path("lfs");
-            files.add(new RemoteFile(e.path("path").asText(), e.path("size").asLong(),
-                    lfs.has("oid") ? lfs.path("oid").asText() : null, e.path("oid").asText(null)));
+            files.add(Remote.remoteFile(ref, () -> new RemoteFile(e.path("path").asText(), e.path("size").asLong(),
+                    lfs.has("oid") ? lfs.path("oid").asText() : null, e.path("oid").asText(null))));
         }
         return files;
     }

@@ -41,8 +41,8 @@ final class ModelScopeRemote implements Remote {
                 continue;
             }
             String sha = f.path("Sha256").asText("");
-            files.add(new RemoteFile(f.path("Path").asText(f.path("Name").asText()), f.path("Size").asLong(),
-                    sha.isEmpty() ? null : sha, null));
+            files.add(Remote.remoteFile(ref, () -> new RemoteFile(f.path("Path").asText(f.path("Name").asText()), f.path("Size").asLong(),
+                    sha.isEmpty() ? null : sha, null)));
         }
         return new Listing(ref.revision(), files);
     }

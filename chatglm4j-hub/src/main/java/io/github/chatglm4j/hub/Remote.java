@@ -25,6 +25,15 @@ sealed interface Remote permits HfRemote, ModelScopeRemote {
         }
     }
 
+    /** A listed file, or a protocol error naming the entry the server got wrong. */
+    static RemoteFile remoteFile(ModelRef ref, java.util.function.Supplier<RemoteFile> entry) {
+        try {
+            return entry.get();
+        } catch (IllegalArgumentException e) {
+            throw new HubException(HubException.Kind.PROTOCOL, ref + ": the hub listed a file this client refuses: " + e.getMessage());
+        }
+    }
+
     /** Percent-encodes one path segment or query value (spaces as %20, not +). */
     static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");

@@ -201,6 +201,14 @@ class FaultsTest {
         assertThat(fake.requests).noneMatch(FakeHub.Request::isFileBody);
     }
 
+    @Test
+    void aListedPathThatClimbsOutOfTheCacheIsRefused(@TempDir Path dir) {
+        fake.addRepo(new FakeHub.Repo("evil/repo", Hubs.COMMIT).file("../../../../escape.gguf", new byte[]{1}));
+        assertError(Hubs.options(fake, dir), "evil/repo", HubException.Kind.PROTOCOL,
+                "evil/repo: the hub listed a file this client refuses: unsafe file path '../../../../escape.gguf'");
+        assertThat(dir.resolve("escape.gguf")).doesNotExist();
+    }
+
     private static void assertError(HubOptions options, String ref, HubException.Kind kind, String message) {
         assertThatThrownBy(() -> Hubs.hub(options).pull(Hubs.ref(ref), DownloadListener.NONE))
                 .isInstanceOfSatisfying(HubException.class, e -> {
