@@ -1,6 +1,7 @@
 package io.github.chatglm4j.hub;
 
-import java.nio.file.Files;
+import io.github.chatglm4j.testing.Fixtures;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,16 +18,11 @@ final class Hubs {
     }
 
     static Path fixtures() {
-        String p = System.getProperty("chatglm.fixtures");
-        Path root = Path.of(p != null ? p : "../../shared/fixtures");
-        if (!Files.isDirectory(root)) {
-            throw new IllegalStateException("fixtures not found at " + root.toAbsolutePath() + " (set -Dchatglm.fixtures)");
-        }
-        return root;
+        return Fixtures.root();
     }
 
     static Path tiny() {
-        return fixtures().resolve("tiny-chatglm3");
+        return Fixtures.tinyModel();
     }
 
     /** Options for {@code fake} with the caches under {@code dir}; an empty environment (no token, online). */
