@@ -26,7 +26,7 @@ import java.util.concurrent.TimeoutException;
  * turned into {@link HubException}s that say what to do. Transient failures are {@link Transient}, for the caller
  * to retry.
  */
-final class HubHttp {
+final class HubHttp implements AutoCloseable {
     private static final int MAX_REDIRECTS = 10;
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String USER_AGENT = "chatglm4j/0.1 (java " + Runtime.version().feature() + ")";
@@ -47,6 +47,12 @@ final class HubHttp {
 
     RetryPolicy retry() {
         return retry;
+    }
+
+    /** Ends the client's connections and threads (a pull is over). */
+    @Override
+    public void close() {
+        client.shutdownNow();
     }
 
     HubOptions options() {

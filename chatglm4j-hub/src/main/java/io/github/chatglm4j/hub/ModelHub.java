@@ -89,7 +89,12 @@ public final class ModelHub {
         if (options.offline()) {
             return cached(ref).orElseThrow(() -> offlineMiss(ref));
         }
-        HubHttp http = new HubHttp(options, retry);
+        try (HubHttp http = new HubHttp(options, retry)) {
+            return pull(ref, listener, http);
+        }
+    }
+
+    private Path pull(ModelRef ref, DownloadListener listener, HubHttp http) {
         Remote remote = ref.source() == Source.MODELSCOPE ? new ModelScopeRemote(http) : new HfRemote(http);
         Remote.Listing listing = remote.list(ref);
         String commit = listing.commit();
