@@ -49,11 +49,11 @@ final class DownloadProgress implements DownloadListener {
             return;
         }
         err.println("chatglm: downloading " + plan.ref() + " (commit " + abbreviate(plan.commit()) + "): "
-                + plan.missing().size() + " of " + plan.files().size() + " files, " + gb(plan.bytesToFetch())
-                + (plan.bytesToFetch() < plan.missingBytes() ? " (" + gb(plan.missingBytes() - plan.bytesToFetch()) + " already partly there)" : "")
+                + plan.missing().size() + " of " + plan.files().size() + " files, " + size(plan.bytesToFetch())
+                + (plan.bytesToFetch() < plan.missingBytes() ? " (" + size(plan.missingBytes() - plan.bytesToFetch()) + " already partly there)" : "")
                 + " into " + plan.destination());
         for (RemoteFile f : plan.missing()) {
-            err.println(String.format(Locale.ROOT, "  %-40s %10s", f.path(), gb(f.size())));
+            err.println(String.format(Locale.ROOT, "  %-40s %10s", f.path(), size(f.size())));
         }
         err.flush();
     }
@@ -85,8 +85,8 @@ final class DownloadProgress implements DownloadListener {
             if (quarter != lastQuarter) {
                 lastQuarter = quarter;
                 err.println(String.format(Locale.ROOT, "%s: %3d%% (%s of %s), total %3.0f%% (%s of %s)", file.path(),
-                        quarter * 25, ProgressBar.bytes(fileBytes), ProgressBar.bytes(file.size()),
-                        100.0 * planBytes / Math.max(1, planTotal), ProgressBar.bytes(planBytes), ProgressBar.bytes(planTotal)));
+                        quarter * 25, size(fileBytes), size(file.size()),
+                        100.0 * planBytes / Math.max(1, planTotal), size(planBytes), size(planTotal)));
                 err.flush();
             }
         }
@@ -144,8 +144,8 @@ final class DownloadProgress implements DownloadListener {
         double seconds = Math.max(1e-3, (now - since) / 1e9);
         double speed = Math.max(0, done - Math.max(0, startBytes)) / seconds;
         String eta = done >= total ? "done" : speed <= 0 ? "--:--" : clock((long) ((total - done) / speed)) + " left";
-        String tail = String.format(Locale.ROOT, " %3.0f%% %s/%s %s/s %s", fraction * 100, ProgressBar.bytes(done),
-                ProgressBar.bytes(total), ProgressBar.bytes((long) speed), eta);
+        String tail = String.format(Locale.ROOT, " %3.0f%% %s/%s %s/s %s", fraction * 100, size(done),
+                size(total), size((long) speed), eta);
         String label = name.length() > 24 ? "…" + name.substring(name.length() - 23) : name;
         String head = String.format(Locale.ROOT, "%-24s [", label);
         int width = Math.max(10, columns - 1 - head.length() - tail.length() - 1);
@@ -158,8 +158,12 @@ final class DownloadProgress implements DownloadListener {
                 : String.format(Locale.ROOT, "%d:%02d", seconds / 60, seconds % 60);
     }
 
-    static String gb(long bytes) {
-        return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
+    /** {@code 1.0 KiB}, {@code 8.0 MiB}, {@code 11.63 GiB}: binary units, like the load progress bar. */
+    static String size(long bytes) {
+        if (bytes < 1 << 20) {
+            return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+        }
+        return ProgressBar.bytes(bytes);
     }
 
     private static String abbreviate(String commit) {

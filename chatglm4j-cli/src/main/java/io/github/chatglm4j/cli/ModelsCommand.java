@@ -39,7 +39,7 @@ final class ModelsCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[]{"REPO", "REVISION", "SIZE", "PATH"});
         for (CachedModel m : models) {
-            rows.add(new String[]{m.reference(), m.revisionLabel(), DownloadProgress.gb(m.bytes()), m.path().toString()});
+            rows.add(new String[]{m.reference(), m.revisionLabel(), DownloadProgress.size(m.bytes()), m.path().toString()});
         }
         int[] width = new int[3];
         for (String[] r : rows) {

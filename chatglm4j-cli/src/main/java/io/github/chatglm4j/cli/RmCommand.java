@@ -46,7 +46,7 @@ final class RmCommand implements Callable<Integer> {
                 throw new CliException(repo + " is not in the cache (see 'chatglm models')");
             }
             for (CachedModel m : removed) {
-                io.out().println("removed " + m.reference() + " " + m.revisionLabel() + " (" + DownloadProgress.gb(m.bytes()) + "): " + m.path());
+                io.out().println("removed " + m.reference() + " " + m.revisionLabel() + " (" + DownloadProgress.size(m.bytes()) + "): " + m.path());
             }
         }
         io.out().flush();

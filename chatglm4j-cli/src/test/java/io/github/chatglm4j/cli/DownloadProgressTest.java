@@ -44,16 +44,16 @@ class DownloadProgressTest {
     void thePlanComesFirstWithFilesSizesAndDestination() {
         run(progress(false, false));
         assertThat(shown().lines().limit(3)).containsExactly(
-                "chatglm: downloading THUDM/chatglm3-6b (commit 5777b27c1c15): 2 of 2 files, 0.52 GB into /cache/snap",
-                "  model-00001-of-00002.safetensors            0.42 GB",
-                "  config.json                                 0.10 GB");
+                "chatglm: downloading THUDM/chatglm3-6b (commit 5777b27c1c15): 2 of 2 files, 500.0 MiB into /cache/snap",
+                "  model-00001-of-00002.safetensors          400.0 MiB",
+                "  config.json                               100.0 MiB");
     }
 
     @Test
     void offATerminalEachFileGetsALineAtEveryQuarter() {
         run(progress(false, false));
         assertThat(shown().lines().skip(3)).containsExactly(
-                "model-00001-of-00002.safetensors:   0% (0.0 MiB of 400.0 MiB), total   0% (0.0 MiB of 500.0 MiB)",
+                "model-00001-of-00002.safetensors:   0% (0.0 KiB of 400.0 MiB), total   0% (0.0 KiB of 500.0 MiB)",
                 "model-00001-of-00002.safetensors:  25% (100.0 MiB of 400.0 MiB), total  20% (100.0 MiB of 500.0 MiB)",
                 "model-00001-of-00002.safetensors:  50% (200.0 MiB of 400.0 MiB), total  40% (200.0 MiB of 500.0 MiB)",
                 "model-00001-of-00002.safetensors:  75% (300.0 MiB of 400.0 MiB), total  60% (300.0 MiB of 500.0 MiB)",

@@ -39,7 +39,7 @@ class HubCommandsTest {
         assertThat(first.exitCode()).as("%s", first).isZero();
         assertThat(Cli.ints(Cli.json(first.out()).path("ids"))).containsExactly(greedy);
         Path snapshot = dir.resolve("hf/models--THUDM--chatglm3-6b/snapshots/" + COMMIT);
-        assertThat(first.err()).contains("chatglm: downloading THUDM/chatglm3-6b (commit 5777b27c1c15): 5 of 5 files, 0.02 GB into " + snapshot)
+        assertThat(first.err()).contains("chatglm: downloading THUDM/chatglm3-6b (commit 5777b27c1c15): 5 of 5 files, 17.0 MiB into " + snapshot)
                 .contains("model-00001-of-00002.safetensors: 100% (8.0 MiB of 8.0 MiB), total")
                 .doesNotContain("pytorch_model.bin");
 
@@ -70,7 +70,7 @@ class HubCommandsTest {
         assertThat(models.exitCode()).as("%s", models).isZero();
         assertThat(models.outLines()).hasSize(3);
         assertThat(models.outLines().get(0)).matches("REPO +REVISION +SIZE +PATH");
-        assertThat(models.outLines().get(1)).matches("THUDM/chatglm3-6b +main +0\\.02 GB +" + dir.resolve("hf").toString().replace("/", "\\/") + ".*" + COMMIT);
+        assertThat(models.outLines().get(1)).matches("THUDM/chatglm3-6b +main +17\\.0 MiB +" + dir.resolve("hf").toString().replace("/", "\\/") + ".*" + COMMIT);
         assertThat(models.outLines().get(2)).startsWith("modelscope:ZhipuAI/chatglm3-6b").endsWith(dir.resolve("ms/models/ZhipuAI/chatglm3-6b").toString());
 
         Cli.Run rm = Cli.withEnv(env(dir), "rm", "THUDM/chatglm3-6b", "modelscope:ZhipuAI/chatglm3-6b");
