@@ -15,10 +15,14 @@ final class AtomicFiles {
     }
 
     static void writeString(Path target, String content) throws IOException {
+        writeBytes(target, content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void writeBytes(Path target, byte[] content) throws IOException {
         Files.createDirectories(target.getParent());
         Path tmp = temp(target);
         try {
-            Files.writeString(tmp, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            Files.write(tmp, content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

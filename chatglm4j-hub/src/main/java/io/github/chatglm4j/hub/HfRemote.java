@@ -50,7 +50,7 @@ final class HfRemote implements Remote {
         if (!complete) {
             files = tree(ref, commit, context);
         }
-        return new Listing(commit, files);
+        return new Listing(commit, files, java.util.Map.of());
     }
 
     /** The file list of the tree API, for servers whose model info has no sizes. */

@@ -135,9 +135,9 @@ final class HfRepoStore implements RepoStore {
     }
 
     @Override
-    public void recordRevision(String revision, String commit) throws IOException {
-        if (!revision.equals(commit)) {
-            AtomicFiles.writeString(refFile(revision), commit);
+    public void record(String revision, Remote.Listing listing, java.util.List<RemoteFile> files) throws IOException {
+        if (!revision.equals(listing.commit())) {
+            AtomicFiles.writeString(refFile(revision), listing.commit());
         }
     }
 }

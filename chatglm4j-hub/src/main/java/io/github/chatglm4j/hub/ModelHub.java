@@ -134,7 +134,7 @@ public final class ModelHub {
                 }
                 listener.finished(f);
             }
-            store.recordRevision(ref.revision(), commit);
+            store.record(ref.revision(), listing, files);
             return destination;
         } catch (IOException e) {
             throw new HubException(BlobTransfer.isDiskFull(e) ? HubException.Kind.DISK_FULL : HubException.Kind.IO,

@@ -36,6 +36,7 @@ final class ModelScopeRemote implements Remote {
             throw new HubException(kind, ref + ": " + endpoint + " says: " + message.strip() + " (check the model id and revision)");
         }
         List<RemoteFile> files = new ArrayList<>();
+        java.util.Map<String, String> revisions = new java.util.HashMap<>();
         for (JsonNode f : answer.path("Data").path("Files")) {
             if ("tree".equals(f.path("Type").asText())) {
                 continue;
@@ -43,8 +44,11 @@ final class ModelScopeRemote implements Remote {
             String sha = f.path("Sha256").asText("");
             files.add(Remote.remoteFile(ref, () -> new RemoteFile(f.path("Path").asText(f.path("Name").asText()), f.path("Size").asLong(),
                     sha.isEmpty() ? null : sha, null)));
+            if (f.hasNonNull("Revision")) {
+                revisions.put(files.getLast().path(), f.path("Revision").asText());
+            }
         }
-        return new Listing(ref.revision(), files);
+        return new Listing(ref.revision(), files, revisions);
     }
 
     @Override

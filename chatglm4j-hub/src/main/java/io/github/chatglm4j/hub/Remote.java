@@ -16,12 +16,14 @@ sealed interface Remote permits HfRemote, ModelScopeRemote {
     /**
      * One revision of a repository.
      *
-     * @param commit the commit hash (ModelScope: the revision as given)
-     * @param files  every file, with sizes and checksums
+     * @param commit        the commit hash (ModelScope: the revision as given)
+     * @param files         every file, with sizes and checksums
+     * @param fileRevisions path -> the commit that last changed the file, where the hub says (ModelScope)
      */
-    record Listing(String commit, List<RemoteFile> files) {
+    record Listing(String commit, List<RemoteFile> files, java.util.Map<String, String> fileRevisions) {
         public Listing {
             files = List.copyOf(files);
+            fileRevisions = java.util.Map.copyOf(fileRevisions);
         }
     }
 

@@ -30,6 +30,6 @@ sealed interface RepoStore permits HfRepoStore, ModelScopeRepoStore {
     /** After the move: makes the downloaded file visible in the snapshot. */
     void publish(String commit, RemoteFile file) throws IOException;
 
-    /** Remembers that {@code revision} now means {@code commit}. */
-    void recordRevision(String revision, String commit) throws IOException;
+    /** Remembers that {@code revision} now means the listing's commit, whose {@code files} are all present. */
+    void record(String revision, Remote.Listing listing, java.util.List<RemoteFile> files) throws IOException;
 }

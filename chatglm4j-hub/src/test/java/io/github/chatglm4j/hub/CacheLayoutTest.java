@@ -181,8 +181,7 @@ class CacheLayoutTest {
 
     @Test
     void modelScopeKeepsPlainFilesInItsOwnCache(@TempDir Path dir) {
-        fake.addRepo(new FakeHub.Repo("ZhipuAI/chatglm3.6b", "master"));
-        fake.addRepo("ZhipuAI/chatglm3-6b", "master", Hubs.tiny());
+        fake.addRepo("ZhipuAI/chatglm3-6b", Hubs.COMMIT, Hubs.tiny());
         Path model = Hubs.hub(Hubs.options(fake, dir)).resolve(ModelRef.parse("modelscope:ZhipuAI/chatglm3-6b", Source.HUGGING_FACE), DownloadListener.NONE);
         assertThat(model).isEqualTo(dir.resolve("ms/models/ZhipuAI/chatglm3-6b"));
         assertThat(model.resolve("model-00001-of-00002.safetensors")).isRegularFile().hasSameBinaryContentAs(Hubs.tiny().resolve("model-00001-of-00002.safetensors"));
@@ -190,6 +189,33 @@ class CacheLayoutTest {
         assertThat(fake.requests).allMatch(r -> r.path().startsWith("/api/v1/models/ZhipuAI/chatglm3-6b/"));
         assertThat(new ModelScopeRepoStore(dir.resolve("ms"), "ZhipuAI/chatglm3.6b").dir()).as("dots as ___, like the ModelScope SDK")
                 .isEqualTo(dir.resolve("ms/models/ZhipuAI/chatglm3___6b"));
+    }
+
+    /** The SDK's metadata pickles, read back by Python's own pickle module (the oracle). */
+    @Test
+    void modelScopeMetadataIsWhatTheSdkReads(@TempDir Path dir) throws Exception {
+        fake.addRepo("ZhipuAI/chatglm3-6b", Hubs.COMMIT, Hubs.tiny());
+        Path model = Hubs.hub(Hubs.options(fake, dir)).pull(ModelRef.parse("modelscope:ZhipuAI/chatglm3-6b", Source.HUGGING_FACE), DownloadListener.NONE);
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", "-c", "import pickle, json, sys; "
+                    + "print(json.dumps([pickle.load(open(f, 'rb')) for f in sys.argv[1:]]))",
+                    model.resolve(".mdl").toString(), model.resolve(".msc").toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("python3 is not installed: the pickle oracle for .mdl/.msc is skipped");
+            return;
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor()).as("python3: %s", out).isZero();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var expected = json.createArrayNode();
+        expected.addObject().put("id", "ZhipuAI/chatglm3-6b");
+        var keys = expected.addArray();
+        for (String f : List.of("config.json", "tokenizer.model", "model.safetensors.index.json",
+                "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+            keys.addObject().put("Path", f).put("Revision", Hubs.COMMIT);
+        }
+        assertThat(json.readTree(out)).isEqualTo(expected);
     }
 
     private static List<String> tree(Path root) throws IOException {
