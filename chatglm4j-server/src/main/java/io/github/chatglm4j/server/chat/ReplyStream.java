@@ -94,10 +94,9 @@ public final class ReplyStream {
     /**
      * Ends the turn.
      *
-     * @param reason       why generation ended
-     * @param stoppedByStop the text was cut at a stop string (the generation was then cancelled)
+     * @param reason why generation ended (a stop string ends it with STOP)
      */
-    public Finish finish(FinishReason reason, boolean stoppedByStop) {
+    public Finish finish(FinishReason reason) {
         List<Delta> out = new ArrayList<>();
         Delta.ToolCall call = tools.active() && phase != Phase.TEXT ? call() : null;
         if (call != null) {
@@ -113,7 +112,7 @@ public final class ReplyStream {
         out.addAll(content(renderer.finish()));
         held.setLength(0);
         String finish = switch (reason) {
-            case LENGTH -> stoppedByStop ? "stop" : "length";
+            case LENGTH -> "length";
             case STOP, TOOL_CALL, CANCELLED -> "stop";
         };
         return new Finish(out, finish);

@@ -25,7 +25,7 @@ class ReplyStreamTest {
         for (String p : pieces) {
             deltas.addAll(stream.push(p));
         }
-        ReplyStream.Finish f = stream.finish(reason, false);
+        ReplyStream.Finish f = stream.finish(reason);
         deltas.addAll(f.deltas());
         var content = new StringBuilder();
         String call = null;
