@@ -39,7 +39,8 @@ public final class CodeInterpreter implements AutoCloseable {
     private final Sandbox sandbox;
     private final Path dataDir;
     private final InterpreterOptions options;
-    private PythonWorker worker;
+    /** Replaced only under this object's lock; read without it by {@link #process()}. */
+    private volatile PythonWorker worker;
     private Map<String, DataFile> listing = Map.of();
     private Map<String, Long> modified = Map.of();
     private int cellId;
@@ -275,9 +276,10 @@ public final class CodeInterpreter implements AutoCloseable {
         return sandbox.readFile(dataDir, "/mnt/data/" + name, maxBytes);
     }
 
-    /** The sandbox the current worker runs in (for tests that check processes). */
-    synchronized SandboxProcess process() {
-        return worker == null ? null : worker.process();
+    /** The sandbox the current worker runs in (for tests that check processes; works while a cell runs). */
+    SandboxProcess process() {
+        PythonWorker w = worker;
+        return w == null ? null : w.process();
     }
 
     @Override

@@ -9,6 +9,8 @@
 # The protocol uses private copies of fds 0 and 1. fd 0 is then /dev/null and fd 1 goes to stderr, so neither user
 # code nor a program it starts reads requests or writes reply lines by accident. The JVM interrupts a cell with
 # SIGINT to this process group; the worker answers with the KeyboardInterrupt traceback.
+# Processes a cell starts end with the cell: afterwards every other process in the sandbox (but its init) is killed and
+# reaped, so a fork bomb or a forgotten background job cannot hold the process limit or run on between cells.
 # Argument 1: the most characters of output kept per cell (the rest is counted, not stored).
 
 import ast
@@ -137,6 +139,18 @@ def _files():
     return listing
 
 
+def _end_stray_processes():
+    try:
+        os.kill(-1, signal.SIGKILL)  # -1: every process this one may signal in its PID namespace, except init and itself
+    except ProcessLookupError:
+        return
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def _run(cell_id, code, namespace):
     global _running
     filename = "<cell-%d>" % cell_id
@@ -163,6 +177,7 @@ def _run(cell_id, code, namespace):
         if os.getpid() != MAIN_PID:
             os._exit(0)  # a process the cell forked must never answer for the worker
         sys.stdout, sys.stderr = _real_stdout, _real_stderr
+    _end_stray_processes()
     images, images_dropped, problem = _figures()
     if problem is not None:
         error = (error or "") + problem

@@ -125,22 +125,44 @@ class WorkerLifecycleTest {
     }
 
     @Test
-    void killingTheJvmsChildLeavesNoProcessBehindAndTheNextCellGetsANewWorker() throws Exception {
+    void processesACellStartsEndWithTheCell() throws InterruptedException {
         python = CodeInterpreter.start(sandbox, data, QUICK);
+
         python.run("import subprocess, os\nbackground = subprocess.Popen(['sleep', '600'])\n"
-                + "if os.fork() == 0:\n    import time\n    time.sleep(600)");
-        List<ProcessHandle> processes = python.process().processes();
-        assertThat(processes).as("bwrap, the sandbox's init, Python, sleep and the forked child").hasSizeGreaterThanOrEqualTo(5);
+                + "if os.fork() == 0:\n    os.execv('/bin/sleep', ['sleep', '600'])");
 
-        assertThat(processes.getFirst().destroyForcibly()).as("SIGKILL to bwrap, the JVM's child").isTrue();
+        assertThat(python.run("import os\nsorted(int(p) for p in os.listdir('/proc') if p.isdigit())").text())
+                .as("only the sandbox's init and the worker").isEqualTo("[1, 2]\n");
+    }
 
-        for (ProcessHandle p : processes) {
-            p.onExit().get(30, TimeUnit.SECONDS);
+    @Test
+    void killingTheJvmsChildLeavesNoProcessBehindAndTheNextCellGetsANewWorker() throws Exception {
+        python = CodeInterpreter.start(sandbox, data, InterpreterOptions.DEFAULTS);
+        try (WatchService watch = FileSystems.getDefault().newWatchService()) {
+            data.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            Future<CellResult> cell = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return python.run("import subprocess, os, time\nbackground = subprocess.Popen(['sleep', '600'])\n"
+                            + "if os.fork() == 0:\n    os.execv('/bin/sleep', ['sleep', '600'])\n"
+                            + "open('/mnt/data/started', 'w').close()\ntime.sleep(600)");
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            awaitCreated(watch, "started");
+            List<ProcessHandle> processes = python.process().processes();
+            assertThat(processes).as("bwrap, the sandbox's init, Python and two sleeps").hasSize(5);
+
+            assertThat(processes.getFirst().destroyForcibly()).as("SIGKILL to bwrap, the JVM's child").isTrue();
+
+            for (ProcessHandle p : processes) {
+                p.onExit().get(30, TimeUnit.SECONDS);
+            }
+            assertThat(processes).noneMatch(ProcessHandle::isAlive);
+            CellResult r = cell.get(60, TimeUnit.SECONDS);
+            assertThat(r.restarted()).isTrue();
+            assertThat(r.note()).startsWith("The Python worker was killed (SIGKILL): the Python worker was restarted");
         }
-        assertThat(processes).noneMatch(ProcessHandle::isAlive);
-        CellResult r = python.run("1 + 1");
-        assertThat(r.restarted()).isTrue();
-        assertThat(r.note()).startsWith("The Python worker was killed (SIGKILL): the Python worker was restarted");
         assertThat(python.run("1 + 1").text()).isEqualTo("2\n");
     }
 
