@@ -9,6 +9,7 @@ import io.github.chatglm4j.agent.tool.ToolRegistry;
 import io.github.chatglm4j.agent.tool.ToolResult;
 import io.github.chatglm4j.chat.AssistantReply;
 import io.github.chatglm4j.chat.ChatMessage;
+import io.github.chatglm4j.chat.ReplySplitter;
 import io.github.chatglm4j.generate.FinishReason;
 
 import java.util.ArrayList;
@@ -97,7 +98,10 @@ public final class Agent {
         ChatMessage message = ChatMessage.user(userText);
         for (int round = 1; ; round++) {
             int r = round;
-            ChatReply reply = model.send(message, (id, text) -> listener.on(new AgentEvent.Token(r, text)), cancel::isCancelled);
+            var splitter = new ReplySplitter();
+            ChatReply reply = model.send(message, (id, text) -> splitter.push(text)
+                    .forEach(part -> listener.on(new AgentEvent.Reply(r, part))), cancel::isCancelled);
+            splitter.finish().forEach(part -> listener.on(new AgentEvent.Reply(r, part)));
             if (reply.finishReason() == FinishReason.CANCELLED || cancel.isCancelled()) {
                 rounds.add(new AgentTurn.Round(reply, null));
                 return finish(rounds, null, AgentTurn.Outcome.CANCELLED, listener);

@@ -1,12 +1,16 @@
 package io.github.chatglm4j.agent;
 
 import io.github.chatglm4j.chat.AssistantReply;
+import io.github.chatglm4j.chat.ReplySplitter;
 
 /** One step of an agent turn, streamed as it happens. Rounds count model turns from 1. */
 public sealed interface AgentEvent {
 
-    /** Text the model generated (raw, with call headers and {@code <|assistant|>} as decoded). */
-    record Token(int round, String text) implements AgentEvent {
+    /**
+     * A piece of the model's turn as it streams, split by {@link ReplySplitter} as everything that shows replies splits
+     * them: answer text, the start of a call (its tool name, or {@code interpreter}), and the call's code.
+     */
+    record Reply(int round, ReplySplitter.Part part) implements AgentEvent {
     }
 
     /**

@@ -7,6 +7,7 @@ import io.github.chatglm4j.agent.tool.ToolRegistry;
 import io.github.chatglm4j.agent.tool.WeatherService;
 import io.github.chatglm4j.chat.AssistantReply;
 import io.github.chatglm4j.chat.ChatMessage;
+import io.github.chatglm4j.chat.ReplySplitter;
 import io.github.chatglm4j.chat.Role;
 import org.junit.jupiter.api.Test;
 
@@ -78,8 +79,12 @@ class AgentLoopTest {
         var steps = new ArrayList<String>();
         var text = new StringBuilder();
         for (AgentEvent e : events) {
-            if (e instanceof AgentEvent.Token t) {
-                text.append(t.text());
+            if (e instanceof AgentEvent.Reply(int round, ReplySplitter.Part part)) {
+                switch (part) {
+                    case ReplySplitter.Part.Text t -> text.append(t.text());
+                    case ReplySplitter.Part.Code c -> text.append(c.text());
+                    case ReplySplitter.Part.Call c -> steps.add("reply " + round + " calls " + c.name());
+                }
                 continue;
             }
             if (!text.isEmpty()) {
@@ -93,19 +98,21 @@ class AgentLoopTest {
                 case AgentEvent.Status s -> "status " + s.round() + " " + s.message();
                 case AgentEvent.Result r -> "result " + r.round() + " " + r.observation().content();
                 case AgentEvent.Finished f -> "finished " + f.turn().outcome();
-                case AgentEvent.Token t -> throw new AssertionError();
+                case AgentEvent.Reply r -> throw new AssertionError();
             });
         }
         assertThat(steps).containsExactly(
-                "text get_weather\n" + WEATHER_CALL,
+                "reply 1 calls get_weather",
+                "text " + WEATHER_CALL,
                 "call 1 get_weather {\"city_name\":\"Beijing\"}",
                 "status 1 calling get_weather",
                 "result 1 " + WEATHER_OFF,
-                "text random_number_generator\n" + RANDOM_CALL,
+                "reply 2 calls random_number_generator",
+                "text " + RANDOM_CALL,
                 "call 2 random_number_generator {\"seed\":42,\"range\":[0,100]}",
                 "status 2 calling random_number_generator",
                 "result 2 81",
-                "text \n" + ANSWER,
+                "text " + ANSWER,
                 "finished ANSWERED");
     }
 
@@ -224,14 +231,14 @@ class AgentLoopTest {
         var agent = new Agent(model, tools, null, AgentOptions.DEFAULTS);
 
         AgentTurn turn = agent.send(QUESTION, e -> {
-            if (e instanceof AgentEvent.Token) {
+            if (e instanceof AgentEvent.Reply) {
                 agent.cancel();
             }
         });
 
         assertThat(turn.outcome()).isEqualTo(AgentTurn.Outcome.CANCELLED);
         assertThat(model.sentPrompts).hasSize(1);
-        assertThat(turn.rounds().getFirst().reply().rawText()).isEqualTo("g");
+        assertThat(turn.rounds().getFirst().reply().rawText()).as("the first part is the call's name line").isEqualTo("get_weather\n");
     }
 
     @Test
