@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,7 +180,7 @@ public final class SandboxCheck {
         }
     }
 
-    private static void modules(List<Finding> findings, JsonNode versions) {
+    static void modules(List<Finding> findings, JsonNode versions) {
         var missing = new ArrayList<String>();
         var found = new ArrayList<String>();
         for (String m : MODULE_ORDER) {
@@ -199,10 +200,21 @@ public final class SandboxCheck {
     }
 
     private static String read(Path p) {
-        try {
-            return Files.isRegularFile(p) ? Files.readString(p, StandardCharsets.US_ASCII).strip() : null;
-        } catch (IOException e) {
+        if (!Files.isRegularFile(p)) {
             return null;
+        }
+        return procText(p).strip();
+    }
+
+    /**
+     * A /proc file's text. They report size 0, and Files.readString trusts the size (it returned the first byte only
+     * on JDK 25), so this reads to the end of the stream.
+     */
+    static String procText(Path p) {
+        try (InputStream in = Files.newInputStream(p)) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            return "";
         }
     }
 

@@ -3,7 +3,6 @@ package io.github.chatglm4j.agent.sandbox;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -92,10 +91,10 @@ public final class SandboxProcess implements AutoCloseable {
     /** The process group of {@code pid}: the fifth field of /proc/PID/stat (after the parenthesised name), or -1. */
     static long processGroup(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            String stat = SandboxCheck.procText(Path.of("/proc", String.valueOf(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return Long.parseLong(fields[2]); // state, ppid, pgrp
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             return -1;
         }
     }

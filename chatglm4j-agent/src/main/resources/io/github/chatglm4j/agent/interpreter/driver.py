@@ -98,11 +98,18 @@ class _Capture(io.TextIOBase):
 
 
 def _user_traceback(exc):
-    """The traceback without the driver's own frames, as the notebook would show it."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == DRIVER_FILE:
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    """The traceback without the driver's own frames (the cell runner, the interrupt handler), as a notebook shows it."""
+    summary = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    seen = set()
+    todo = [summary]
+    while todo:
+        te = todo.pop()
+        if te is None or id(te) in seen:
+            continue
+        seen.add(id(te))
+        te.stack[:] = [frame for frame in te.stack if frame.filename != DRIVER_FILE]
+        todo += [te.__cause__, te.__context__]
+    return "".join(summary.format())
 
 
 def _figures():
