@@ -7,10 +7,9 @@ import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** {@code ../shared/fixtures} (system property {@code chatglm.fixtures}, set by the build) and CPython's answers. */
+/** The shared fixtures (through core's test helpers) as the agent tests use them, and CPython's answers. */
 public final class Fixtures {
     private static ChatGLMTokenizer tokenizer;
     private static JsonNode cases;
@@ -20,13 +19,7 @@ public final class Fixtures {
     }
 
     public static Path root() {
-        String p = System.getProperty("chatglm.fixtures");
-        Path root = p != null ? Path.of(p) : Path.of("../../shared/fixtures");
-        if (!Files.isDirectory(root)) {
-            throw new IllegalStateException("fixtures not found at " + root.toAbsolutePath()
-                    + " (clone the project next to shared/ or set -Dchatglm.fixtures)");
-        }
-        return root;
+        return io.github.chatglm4j.testing.Fixtures.root();
     }
 
     public static synchronized ChatGLMTokenizer tokenizer() {
