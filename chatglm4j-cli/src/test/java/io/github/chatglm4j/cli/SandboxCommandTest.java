@@ -68,13 +68,13 @@ class SandboxCommandTest {
     @Test
     void runInterruptsACellAtTheTimeoutAndKeepsTheSession() {
         Cli.Run run = Cli.withStdin("{\"code\": \"n = 1\"}\n{\"code\": \"import time\\ntime.sleep(600)\"}\n{\"code\": \"n\"}\n",
-                "sandbox", "run", "--timeout", "1");
+                "sandbox", "run", "--timeout", "2");
 
         List<JsonNode> r = results(run);
         assertThat(r.get(1).get("timed_out").asBoolean()).isTrue();
         assertThat(r.get(1).get("restarted").asBoolean()).isFalse();
         assertThat(r.get(1).get("observation").asText())
-                .endsWith("KeyboardInterrupt\nTimed out after 1 s: the cell was interrupted (variables and files are kept).");
+                .endsWith("KeyboardInterrupt\nTimed out after 2 s: the cell was interrupted (variables and files are kept).");
         assertThat(r.get(2).get("text").asText()).isEqualTo("1\n");
     }
 

@@ -166,6 +166,7 @@ def _run(cell_id, code, namespace):
     out = _Capture()
     sys.stdout = sys.stderr = out
     sys.stdin = io.StringIO("")  # input() reads end of file; exit() closes stdin, so each cell gets a new one
+    signal.signal(signal.SIGINT, _on_interrupt)  # an earlier cell may have replaced it
     error = None
     try:
         tree = ast.parse(code, filename, "exec")

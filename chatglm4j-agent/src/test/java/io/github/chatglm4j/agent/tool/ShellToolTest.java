@@ -27,7 +27,7 @@ class ShellToolTest {
     void setUp() {
         Sandbox sandbox = Sandboxes.open();
         data = Sandboxes.dataDir(temp);
-        tools = new ToolRegistry().add(BuiltinTools.shell(sandbox, data, Duration.ofSeconds(2)));
+        tools = new ToolRegistry().add(BuiltinTools.shell(sandbox, data, Duration.ofSeconds(5)));
     }
 
     private ToolResult shell(String query) {
@@ -65,7 +65,7 @@ class ShellToolTest {
     void aCommandThatRunsTooLongIsKilled() {
         ToolResult r = shell("sleep 600");
 
-        assertThat(r.text()).isEqualTo("Timed out after 2 s: the command was killed.");
+        assertThat(r.text()).isEqualTo("Timed out after 5 s: the command was killed.");
     }
 
     @Test
