@@ -33,7 +33,7 @@ public final class InterpreterBench {
         var startMillis = new ArrayList<Double>();
         for (int i = 0; i < starts + 2; i++) {
             long t0 = System.nanoTime();
-            try (CodeInterpreter python = CodeInterpreter.start(sandbox, data, InterpreterOptions.DEFAULTS)) {
+            try (CodeInterpreter _ = CodeInterpreter.start(sandbox, data, InterpreterOptions.DEFAULTS)) {
                 if (i >= 2) { // two warm-ups: the JIT and the page cache
                     startMillis.add((System.nanoTime() - t0) / 1e6);
                 }

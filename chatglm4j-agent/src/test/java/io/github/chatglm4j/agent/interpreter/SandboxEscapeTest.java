@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,10 +63,8 @@ class SandboxEscapeTest {
             assertThat(r.error()).as("the sandbox's own loopback has no listener").endsWith("ConnectionRefusedError: [Errno 111] Connection refused\n");
             assertThat(host.accept()).as("no connection reached the host's listener").isNull();
         }
-        assertThat(python.run("import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=10)").error())
-                .endsWith("OSError: [Errno 101] Network is unreachable\n");
-        assertThat(python.run("import os\nsorted(os.listdir('/sys/class/net') if os.path.exists('/sys/class/net') else [])").text())
-                .as("no /sys at all").isEqualTo("[]\n");
+        assertThat(python.run("import socket\nsocket.if_nameindex()").text()).as("its own loopback is the only interface")
+                .isEqualTo("[(1, 'lo')]\n");
     }
 
     @Test
@@ -255,10 +252,5 @@ class SandboxEscapeTest {
 
     private static String pyString(String s) {
         return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
-    }
-
-    @SuppressWarnings("unused")
-    private static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }
