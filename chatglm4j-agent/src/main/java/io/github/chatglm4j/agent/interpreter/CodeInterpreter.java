@@ -154,7 +154,13 @@ public final class CodeInterpreter implements AutoCloseable {
             }
             switch (m) {
                 case WorkerMessage.Reply r when r.body().path("id").asInt() == id -> {
-                    return reply(r.body(), timedOut, cancelled);
+                    try {
+                        return reply(r.body(), timedOut, cancelled);
+                    } catch (RuntimeException e) {
+                        // the code can reach the driver's reply channel; what it writes there must not break the JVM
+                        return restartAfter("The Python worker sent a reply that could not be read (" + e.getMessage() + ")",
+                                timedOut, cancelled);
+                    }
                 }
                 case WorkerMessage.Reply r -> {
                     // a reply to an earlier cell, after its timeout: nothing waits for it any more

@@ -246,6 +246,19 @@ class SandboxEscapeTest {
         assertThat(python.run("'fine'").text()).isEqualTo("'fine'\n");
     }
 
+    @Test
+    void aForgedReplyOnTheDriversChannelCannotBreakTheJvmSide() throws InterruptedException {
+        start();
+
+        CellResult r = python.run("import sys\ndriver = sys._getframe(1)\n"
+                + "driver.f_globals['_replies'].write(('{\"id\": %d, \"text\": 7, \"images\": [\"not base64!\"]}\\n'"
+                + " % driver.f_locals['cell_id']).encode())\ndriver.f_globals['_replies'].flush()");
+
+        assertThat(r.restarted()).isTrue();
+        assertThat(r.note()).startsWith("The Python worker sent a reply that could not be read (");
+        assertThat(python.run("1 + 1").text()).isEqualTo("2\n");
+    }
+
     private static boolean isRoot() throws IOException {
         return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
     }
