@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -160,11 +161,25 @@ public final class Agent {
         };
     }
 
-    /** Runs the tool on a thread of its own, so that a tool that hangs can be abandoned at the timeout or on cancel. */
+    /**
+     * Runs the tool on a thread of its own, so that a tool that hangs can be abandoned at the timeout or on cancel. The
+     * timeout counts from the moment the tool starts, so a busy machine does not stop tools that never ran.
+     */
     private Observation callTool(AssistantReply.ToolCall call, Cancellation cancel) throws InterruptedException {
         int limit = options.observationLimit();
-        Future<ToolResult> result = toolThreads.submit(() -> tools.call(call.name(), call.arguments()));
-        try (var _ = cancel.onCancel(() -> result.cancel(true))) {
+        if (cancel.isCancelled()) {
+            return Observation.text("Tool `" + call.name() + "` was stopped.", limit, true);
+        }
+        var started = new CountDownLatch(1);
+        Future<ToolResult> result = toolThreads.submit(() -> {
+            started.countDown();
+            return tools.call(call.name(), call.arguments());
+        });
+        try (var _ = cancel.onCancel(() -> {
+            result.cancel(true);
+            started.countDown();
+        })) {
+            started.await();
             return Observation.of(result.get(options.toolTimeout().toMillis(), TimeUnit.MILLISECONDS), limit);
         } catch (TimeoutException e) {
             result.cancel(true);

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -242,9 +243,11 @@ class AgentLoopTest {
     }
 
     @Test
-    void aCancelWhileAToolRunsStopsItAndNothingIsSentToTheModel() throws InterruptedException {
+    void aCancelWhileAToolRunsStopsItAndNothingIsSentToTheModel() throws Exception {
+        var running = new CountDownLatch(1);
         var interrupted = new CountDownLatch(1);
         var tools = new ToolRegistry().add("slow", "", List.of(), a -> {
+            running.countDown();
             try {
                 new CountDownLatch(1).await();
             } catch (InterruptedException e) {
@@ -255,16 +258,42 @@ class AgentLoopTest {
         });
         ScriptedTurns model = ScriptedTurns.replies(List.of(tools.systemMessage()), "slow\n```python\ntool_call()\n```", "\nok");
         var agent = new Agent(model, tools, null, AgentOptions.DEFAULTS);
+        CompletableFuture<AgentTurn> turn = CompletableFuture.supplyAsync(() -> {
+            try {
+                return agent.send("go", AgentListener.NONE);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        assertThat(running.await(60, TimeUnit.SECONDS)).as("the tool started").isTrue();
+        agent.cancel();
+
+        assertThat(turn.get(60, TimeUnit.SECONDS).outcome()).isEqualTo(AgentTurn.Outcome.CANCELLED);
+        assertThat(model.sentPrompts).hasSize(1);
+        assertThat(interrupted.await(60, TimeUnit.SECONDS)).as("the tool's thread was interrupted").isTrue();
+    }
+
+    @Test
+    void aCancelBeforeTheToolStartsMeansItNeverRuns() throws InterruptedException {
+        var ran = new java.util.concurrent.atomic.AtomicBoolean();
+        var tools = new ToolRegistry().add("never", "", List.of(), a -> {
+            ran.set(true);
+            return "ran";
+        });
+        ScriptedTurns model = ScriptedTurns.replies(List.of(tools.systemMessage()), "never\n```python\ntool_call()\n```", "\nok");
+        var agent = new Agent(model, tools, null, AgentOptions.DEFAULTS);
 
         AgentTurn turn = agent.send("go", e -> {
-            if (e instanceof AgentEvent.Status) {
+            if (e instanceof AgentEvent.Status) { // just before the tool is started
                 agent.cancel();
             }
         });
 
         assertThat(turn.outcome()).isEqualTo(AgentTurn.Outcome.CANCELLED);
+        assertThat(turn.rounds().getFirst().observation().content()).isEqualTo("Tool `never` was stopped.");
         assertThat(model.sentPrompts).hasSize(1);
-        assertThat(interrupted.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(ran).isFalse();
     }
 
     @Test

@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WorkerLifecycleTest {
     /** Short enough to wait for, long enough that an ordinary cell on a busy machine never reaches it. */
     private static final InterpreterOptions QUICK = InterpreterOptions.DEFAULTS
-            .withCellTimeout(Duration.ofSeconds(2)).withInterruptGrace(Duration.ofSeconds(2));
+            .withCellTimeout(Duration.ofSeconds(2)).withInterruptGrace(Duration.ofSeconds(5));
 
     @TempDir
     Path temp;
