@@ -69,7 +69,7 @@ final class ChatCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (ChatGLM glm = model.load(io, 0); ChatConsole console = ChatConsole.open(io)) {
             note(errStyle, String.format(Locale.ROOT, "loaded %s in %.1f s: %s weights, %d threads, context %d tokens (%s)",
-                    glm.location().getFileName(), (System.nanoTime() - t0) / 1e9,
+                    model.displayName(), (System.nanoTime() - t0) / 1e9,
                     glm.model().weights().matrixType(), glm.threads(), glm.contextSize(), ModelOptions.kvCacheSummary(glm)), console.out());
             List<ChatMessage> start = system == null ? List.of() : List.of(ChatMessage.system(system));
             ChatSession session = glm.newChat(start);
@@ -78,7 +78,7 @@ final class ChatCommand implements Callable<Integer> {
             GenerationOptions cancellable = options.withCancellation(cancelled::get);
             Style style = console.style();
             PrintWriter out = console.out();
-            welcome(out, style, glm);
+            welcome(out, style);
             while (true) {
                 out.println();
                 String line = console.readLine(style.bold("User: "));
@@ -92,7 +92,7 @@ final class ChatCommand implements Callable<Integer> {
                 if (command.equals("clear")) {
                     session.reset();
                     console.clearScreen();
-                    welcome(out, style, glm);
+                    welcome(out, style);
                     continue;
                 }
                 if (command.isEmpty()) {
@@ -120,8 +120,8 @@ final class ChatCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void welcome(PrintWriter out, Style style, ChatGLM glm) {
-        out.println(style.bold("Welcome to ChatGLM3 (" + glm.location().getFileName() + "). "
+    private void welcome(PrintWriter out, Style style) {
+        out.println(style.bold("Welcome to ChatGLM3 (" + model.displayName() + "). "
                 + "Type a message to chat; 'clear' clears the history, 'stop' exits."));
         out.println(WELCOME_ZH);
         out.flush();
