@@ -86,7 +86,7 @@ final class AgentChat {
             long t0 = System.nanoTime();
             try (ChatGLM glm = model.load(io, 0)) {
                 note(errStyle, String.format(Locale.ROOT, "loaded %s in %.1f s: %s weights, %d threads, context %d tokens (%s)",
-                        glm.location().getFileName(), (System.nanoTime() - t0) / 1e9, glm.model().weights().matrixType(),
+                        model.displayName(), (System.nanoTime() - t0) / 1e9, glm.model().weights().matrixType(),
                         glm.threads(), glm.contextSize(), ModelOptions.kvCacheSummary(glm)), console.out());
                 ChatSession session = glm.newChat(List.of(Agent.systemMessage(tools, agentOptions.interpreter)));
                 AgentOptions limits = AgentOptions.DEFAULTS.withMaxRounds(agentOptions.maxRounds)
@@ -223,7 +223,7 @@ final class AgentChat {
     }
 
     private void welcome(PrintWriter out, Style style, ChatGLM glm) {
-        out.println(style.bold("Welcome to ChatGLM3 (" + glm.location().getFileName() + ") with "
+        out.println(style.bold("Welcome to ChatGLM3 (" + model.displayName() + ") with "
                 + (agentOptions.interpreter ? "the code interpreter" : "tools") + ". Type a message to chat; 'clear' "
                 + "clears the history, 'stop' exits."));
         out.println(ChatCommand.WELCOME_ZH);
