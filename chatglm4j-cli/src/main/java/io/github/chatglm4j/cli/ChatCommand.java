@@ -49,6 +49,9 @@ final class ChatCommand implements Callable<Integer> {
             description = "Longest reply in tokens. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
+    @Mixin
+    AgentChatOptions agent;
+
     ChatCommand(Io io) {
         this.io = io;
     }
@@ -59,6 +62,9 @@ final class ChatCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--max-new-tokens must be at least 1, got " + maxNewTokens);
         }
         GenerationOptions options = GenerationOptions.chat(sampling.params(), maxNewTokens);
+        if (agent.enabled()) {
+            return new AgentChat(io, spec, model, agent, system, options, maxNewTokens).run();
+        }
         Style errStyle = Style.forTerminal(io.stderrTerminal());
         long t0 = System.nanoTime();
         try (ChatGLM glm = model.load(io, 0); ChatConsole console = ChatConsole.open(io)) {

@@ -74,6 +74,9 @@ public final class Main implements Runnable {
         cl.addSubcommand("pull", new PullCommand(io));
         cl.addSubcommand("models", new ModelsCommand(io));
         cl.addSubcommand("rm", new RmCommand(io));
+        cl.addSubcommand("sandbox", new CommandLine(new SandboxCommand())
+                .addSubcommand("check", new SandboxCheckCommand(io))
+                .addSubcommand("run", new SandboxRunCommand(io)));
         // set after the subcommands are added, so that they do not inherit it
         cl.getCommandSpec().usageMessage().footer("", "Run 'chatglm COMMAND --help' for the options of a command.");
         cl.setOut(new PrintWriter(new OutputStreamWriter(io.out(), StandardCharsets.UTF_8), true));
