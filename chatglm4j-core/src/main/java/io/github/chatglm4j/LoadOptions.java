@@ -60,7 +60,7 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
 
     /** Options without load-time quantization, with the default KV cache type and one sequence at a time. */
     public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
-        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, true, 1, DEFAULT_QUEUE);
+        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, false, 1, DEFAULT_QUEUE);
     }
 
     public static LoadOptions defaults() {
@@ -92,7 +92,7 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
         return new LoadOptions(threads, contextSize, preload, progress, quant, k, repack, parallel, queue);
     }
 
-    /** Repack Q4_0 and Q8_0 matrices for the regrouped kernels (true, the default) or read them as stored (false). */
+    /** Repack Q4_0 and Q8_0 matrices for the regrouped kernels (true) or read them as stored (false, the default). */
     public LoadOptions withRepack(boolean r) {
         return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, r, parallel, queue);
     }

@@ -63,9 +63,9 @@ final class ModelOptions {
             description = "Do not read all weights while loading; pages are then read from disk on first use.")
     boolean noPreload;
 
-    @Option(names = "--repack", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Copy Q4_0 and Q8_0 weights once into the regrouped layout of the int8 kernels (default; "
-                    + "--no-repack reads them as stored, see docs/performance.md).")
+    @Option(names = "--repack",
+            description = "Copy Q4_0 and Q8_0 weights once into the regrouped layout of the int8 kernels (faster in "
+                    + "kernel benchmarks, not yet inside the engine; see docs/performance.md).")
     boolean repack;
 
     @Option(names = "--quant", paramLabel = "TYPE", converter = QuantType.class, completionCandidates = QuantType.class,
@@ -164,15 +164,10 @@ final class ModelOptions {
             io.err().println("chatglm: warning: --ctx " + glm.contextSize() + " is beyond the " + glm.config().seqLength()
                     + " tokens this model was trained for; replies past that length will degrade");
         }
-        if (repackRequested() && glm.model().weights().matrices().values().stream().noneMatch(WeightMatrix::isRegrouped)) {
+        if (repack && glm.model().weights().matrices().values().stream().noneMatch(WeightMatrix::isRegrouped)) {
             io.err().println("chatglm: note: --repack applies to Q4_0 and Q8_0 weights only; this model has none, nothing was repacked");
         }
         return glm;
-    }
-
-    /** True if --repack was given explicitly (it is the default, so only then is "nothing to repack" worth saying). */
-    private boolean repackRequested() {
-        return repack && spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption("--repack");
     }
 
     private boolean debugRequested() {
