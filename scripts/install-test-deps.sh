@@ -4,6 +4,8 @@
 # tests that need a package say so when they run.
 # One package per line, with the reason: keep this list the only place tests' system dependencies are named.
 packages=(
+  python3   # RealClients413Test: Python's http.client must read the 413 of an oversized body
+  nodejs    # RealClients413Test: so must Node's http client
 )
 
 missing=()

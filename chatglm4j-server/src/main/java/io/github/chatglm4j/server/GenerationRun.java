@@ -70,7 +70,10 @@ final class GenerationRun {
         Ticket ticket = stream.ticket();
         active.add(ticket);
         ticket.result().whenComplete((g, e) -> active.remove(ticket));
-        ex.onClientGone(ticket::cancel);
+        ex.onClientGone(() -> {
+            metrics.clientGone();
+            ticket.cancel();
+        });
         return new GenerationRun(stream);
     }
 

@@ -119,6 +119,11 @@ public final class OpenAiServer implements AutoCloseable {
         return state.metrics().keepAlives();
     }
 
+    /** Requests whose client left before the answer ended (for tests). */
+    long clientsGone() {
+        return state.metrics().clientsGone();
+    }
+
     /** Connections open now (for tests). */
     int openConnections() {
         return http.openConnections();
