@@ -40,7 +40,7 @@ final class HostPolicy {
             }
             HostName h = HostName.parse(a);
             if (h == null) {
-                throw new IllegalArgumentException("not a valid host name or host:port: '" + a + "'");
+                throw new IllegalArgumentException("allowed host '" + a + "' is not a valid host name or host:port");
             }
             extra.add(h);
         }
