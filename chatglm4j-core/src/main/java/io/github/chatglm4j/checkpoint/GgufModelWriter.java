@@ -126,18 +126,19 @@ public final class GgufModelWriter {
                     + config.numHeads() + " heads differs from hidden_size " + config.hiddenSize() + "; llama.cpp derives the head size from them");
         }
         ChatGLMTokenizer tokenizer = ChatGLMTokenizer.load(hfDir.resolve("tokenizer.model"));
-        GgufVocabulary vocabulary;
-        try {
-            vocabulary = GgufVocabulary.of(tokenizer, config.vocabSize());
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(hfDir.resolve("config.json"), e.getMessage());
-        }
         probe(encoder, type);
         TypePolicy policy = TypePolicy.uniform(type);
         Path name = hfDir.toAbsolutePath().normalize().getFileName();
-        var metadata = metadata(config, vocabulary, name == null ? "chatglm3" : name.toString(), policy.fileType(), chatTemplate(hfDir));
         try (HuggingFaceCheckpoint source = HuggingFaceCheckpoint.open(hfDir, LoadProgress.NONE)) {
-            ChatGLMWeights.bind(config, source); // every tensor present with the shape the config requires
+            // every tensor present with the shape the config requires, before anything is sized from the config
+            ChatGLMWeights.bind(config, source);
+            GgufVocabulary vocabulary;
+            try {
+                vocabulary = GgufVocabulary.of(tokenizer, config.vocabSize());
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(hfDir.resolve("config.json"), e.getMessage());
+            }
+            var metadata = metadata(config, vocabulary, name == null ? "chatglm3" : name.toString(), policy.fileType(), chatTemplate(hfDir));
             var tracker = new Tracker(progress);
             write(out, metadata, plan(config, policy), (t, dst) -> {
                 TensorEntry src = source.tensor(t.hfName()).orElseThrow();
