@@ -99,18 +99,18 @@ public final class HuggingFaceCheckpoint implements TensorSource {
         }
         String text = name.textValue();
         Path dir = index.toAbsolutePath().normalize().getParent();
-        Path shard;
+        Path relative;
         try {
-            Path relative = Path.of(text);
-            shard = relative.isAbsolute() ? null : dir.resolve(relative).normalize();
+            relative = Path.of(text);
         } catch (java.nio.file.InvalidPathException e) {
-            shard = null;
+            relative = null;
         }
-        if (shard == null || !shard.startsWith(dir) || shard.equals(dir)) {
+        Path inside = relative == null || relative.isAbsolute() ? null : dir.resolve(relative).normalize();
+        if (inside == null || !inside.startsWith(dir) || inside.equals(dir)) {
             throw new ModelFormatException(index, "the shard '" + printable(text) + "' of tensor '" + tensor
                     + "' is outside the model directory; refusing to open it");
         }
-        return shard;
+        return index.resolveSibling(relative);
     }
 
     private static String printable(String s) {
