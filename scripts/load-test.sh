@@ -10,8 +10,8 @@ MODEL="${1:-$ROOT/../shared/fixtures/tiny-chatglm3}"
 CLIENTS="${2:-100}"
 MAX_TOKENS="${3:-32}"
 cd "$ROOT"
-mvn -q -B ${MAVEN_ARGS:-} install -DskipTests >/dev/null
-CP="$(mvn -q -B ${MAVEN_ARGS:-} -pl chatglm4j-server dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout)"
+mvn -q -B ${MAVEN_ARGS:-} install -DskipTests >/dev/null 2>&1 || { echo "load-test: build failed (mvn install -DskipTests)" >&2; exit 1; }
+CP="$(mvn -q -B ${MAVEN_ARGS:-} -pl chatglm4j-server dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout 2>/dev/null)"
 out="$(mktemp "${TMPDIR:-/tmp}/chatglm-load.XXXXXX")"
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$out"' EXIT
 "$ROOT/chatglm" serve -m "$MODEL" --port 0 --parallel 4 --queue 64 >"$out" 2>/dev/null &

@@ -37,7 +37,68 @@ class AdmissionTest {
             r.run();
         }));
         // every piece of admission work waits at the gate first: the workers are busy for as long as the test says
-        ExecutorService gated = new java.util.concurrent.AbstractExecutorService() {
+        ExecutorService gated = gated(workers, gate);
+        var options = ServerOptions.local(0).withMaxBodyBytes(9 << 20);
+        try (var h = new Harness(ScriptedModel.replying(256, ScriptedModel.fixed(REPLY)), 1, 4, options,
+                new Admission(gated, 16, Duration.ofMinutes(5)))) {
+            gate.hold();
+            String huge = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + "word ".repeat(1_600_000) + "\"}]}"; // 8 MB
+            List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                pending.add(h.http.sendAsync(HttpRequest.newBuilder(URI.create(h.base() + "/v1/chat/completions"))
+                        .POST(HttpRequest.BodyPublishers.ofString(huge)).build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            gate.awaitHeld(); // a worker holds a huge request
+            assertThat(h.get("/health").statusCode()).as("/health while huge requests are admitted").isEqualTo(200);
+            assertThat(h.get("/metrics").statusCode()).as("/metrics too").isEqualTo(200);
+            assertThat(h.get("/v1/models").statusCode()).isEqualTo(200);
+            gate.release();
+            for (var f : pending) {
+                HttpResponse<String> r = f.get();
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+                JsonNode error = json(r).get("error");
+                assertThat(error.get("code").asText()).isEqualTo("context_length_exceeded");
+                assertThat(error.get("message").asText()).as("refused by its length in characters, before tokenizing").contains("characters");
+            }
+            assertThat(onVirtualThread.get()).as("admission work runs on platform threads, not on the carriers of the connections").isFalse();
+        }
+    }
+
+    @Test
+    void aRequestThatCannotBeAdmittedInTimeOrFindsTheStageFullGets503() throws Exception {
+        Gate gate = new Gate();
+        ExecutorService workers = Executors.newFixedThreadPool(1);
+        var admission = new Admission(gated(workers, gate), 1, Duration.ofMillis(200));
+        try (var h = new Harness(ScriptedModel.replying(256, ScriptedModel.fixed(REPLY)), 1, 4, ServerOptions.local(0), admission)) {
+            gate.hold();
+            String hello = "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}";
+            HttpResponse<String> late = h.post("/v1/chat/completions", hello); // held past its deadline
+            assertThat(late.statusCode()).as(late.body()).isEqualTo(503);
+            assertThat(json(late).get("error").get("message").asText()).contains("longer than");
+            assertThat(late.headers().firstValue("Retry-After")).isPresent();
+            gate.awaitHeld();
+            gate.release();
+        }
+        Gate second = new Gate();
+        ExecutorService one = Executors.newFixedThreadPool(1);
+        try (var h = new Harness(ScriptedModel.replying(256, ScriptedModel.fixed(REPLY)), 1, 4, ServerOptions.local(0),
+                new Admission(gated(one, second), 1, Duration.ofMinutes(5)))) {
+            second.hold();
+            String hello = "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}";
+            CompletableFuture<HttpResponse<String>> first = h.http.sendAsync(HttpRequest.newBuilder(URI.create(h.base() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(hello)).build(), HttpResponse.BodyHandlers.ofString());
+            second.awaitHeld(); // the one place of the stage is taken
+            HttpResponse<String> full = h.post("/v1/chat/completions", hello);
+            assertThat(full.statusCode()).as(full.body()).isEqualTo(503);
+            assertThat(json(full).get("error").get("code").asText()).isEqualTo("server_busy");
+            second.release();
+            assertThat(first.get().statusCode()).isEqualTo(200);
+        }
+    }
+
+    /** Runs every task on {@code workers} after it passes {@code gate}. */
+    static ExecutorService gated(ExecutorService workers, Gate gate) {
+        return new java.util.concurrent.AbstractExecutorService() {
             @Override
             public void execute(Runnable command) {
                 workers.execute(() -> {
@@ -71,30 +132,6 @@ class AdmissionTest {
                 return workers.awaitTermination(timeout, unit);
             }
         };
-        var options = ServerOptions.local(0).withMaxBodyBytes(9 << 20);
-        try (var h = new Harness(ScriptedModel.replying(256, ScriptedModel.fixed(REPLY)), 1, 4, options,
-                new Admission(gated, 16, Duration.ofMinutes(5)))) {
-            gate.hold();
-            String huge = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + "word ".repeat(1_600_000) + "\"}]}"; // 8 MB
-            List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                pending.add(h.http.sendAsync(HttpRequest.newBuilder(URI.create(h.base() + "/v1/chat/completions"))
-                        .POST(HttpRequest.BodyPublishers.ofString(huge)).build(), HttpResponse.BodyHandlers.ofString()));
-            }
-            gate.awaitHeld(); // a worker holds a huge request
-            assertThat(h.get("/health").statusCode()).as("/health while huge requests are admitted").isEqualTo(200);
-            assertThat(h.get("/metrics").statusCode()).as("/metrics too").isEqualTo(200);
-            assertThat(h.get("/v1/models").statusCode()).isEqualTo(200);
-            gate.release();
-            for (var f : pending) {
-                HttpResponse<String> r = f.get();
-                assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-                JsonNode error = json(r).get("error");
-                assertThat(error.get("code").asText()).isEqualTo("context_length_exceeded");
-                assertThat(error.get("message").asText()).as("refused by its length in characters, before tokenizing").contains("characters");
-            }
-            assertThat(onVirtualThread.get()).as("admission work runs on platform threads, not on the carriers of the connections").isFalse();
-        }
     }
 
     @Test
