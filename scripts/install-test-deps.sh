@@ -4,8 +4,12 @@
 # tests that need a package say so when they run.
 # One package per line, with the reason: keep this list the only place tests' system dependencies are named.
 packages=(
-  python3   # RealClients413Test: Python's http.client must read the 413 of an oversized body
-  nodejs    # RealClients413Test: so must Node's http client
+  bubblewrap          # the code interpreter's and get_shell's sandbox (chatglm4j-agent)
+  python3             # the sandboxed Python worker runs Debian's /usr/bin/python3
+  python3-numpy       # promised to the model's code, checked by the interpreter tests
+  python3-pandas      # likewise
+  python3-matplotlib  # likewise; figures come back as PNG
+  nodejs              # RealClients413Test: Node's http client must read the 413 of an oversized body (python3 too)
 )
 
 missing=()

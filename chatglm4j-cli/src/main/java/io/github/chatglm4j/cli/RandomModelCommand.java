@@ -186,7 +186,8 @@ final class RandomModelCommand implements Callable<Integer> {
             }
             return file;
         }
-        Path tmp = Files.createTempFile("chatglm-config", ".json");
+        Path tmp = Files.createTempFile("chatglm-config", ".json"); // exclusive, random name, owner-only
+        tmp.toFile().deleteOnExit();
         try (InputStream in = RandomModelCommand.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + resource);

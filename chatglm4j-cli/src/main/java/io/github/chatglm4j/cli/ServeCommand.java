@@ -118,7 +118,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         model.loadOptions(0); // reports option mistakes before the port is taken
         String key = apiKey();
-        String id = alias != null ? alias : String.valueOf(model.dir.toAbsolutePath().normalize().getFileName());
+        String id = alias != null ? alias : model.displayName();
         OpenAiServer server;
         try {
             ServerOptions options = ServerOptions.of(host, port).withApiKey(key).withCorsOrigins(corsOrigins)
@@ -130,7 +130,7 @@ final class ServeCommand implements Callable<Integer> {
         ChatGLM glm = null;
         Thread hook = new Thread(this::interrupted, "chatglm-serve-shutdown");
         try {
-            io.err().println("chatglm: listening on " + server.baseUrl() + "; loading " + model.dir
+            io.err().println("chatglm: listening on " + server.baseUrl() + "; loading " + model.model()
                     + " (/health answers 503 until the model is ready)");
             io.err().flush();
             glm = model.load(io, model.loadOptions(0).withParallel(parallel).withQueue(queue));
