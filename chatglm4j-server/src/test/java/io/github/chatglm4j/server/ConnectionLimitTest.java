@@ -45,6 +45,8 @@ class ConnectionLimitTest {
                 next.send(health);
                 assertThat(next.read().status()).isEqualTo(200);
             }
+            // the metrics request below needs a place too: wait until the server has seen this client leave
+            Await.until("the next connection's place is free", () -> h.server.openConnections() == 2);
             assertThat(h.get("/metrics").body()).as("refusals are counted").contains("chatglm_http_connections_refused_total 1");
             for (RawHttp c : held) {
                 c.close();
