@@ -12,6 +12,8 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -34,12 +36,24 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.gguf", description = "GGUF file to write.")
     Path output;
 
-    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16",
-            description = "Matrix type: f32, f16, bf16, q8_0, q5_1, q5_0, q4_1 or q4_0. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16", completionCandidates = MatrixTypes.class,
+            description = "Matrix type: one of ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
     String type;
 
     @Option(names = "--force", description = "Replace FILE.gguf if it exists.")
     boolean force;
+
+    /** The matrix types of a converted file: the float types and the quantization targets of the type table. */
+    static final class MatrixTypes implements Iterable<String> {
+        static boolean accepts(TensorType t) {
+            return !t.isQuantized() || t.isQuantTarget();
+        }
+
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(TensorType.values()).filter(MatrixTypes::accepts).map(TensorType::label).iterator();
+        }
+    }
 
     ConvertCommand(Io io) {
         this.io = io;
@@ -47,18 +61,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        TensorType target = switch (type.toLowerCase(Locale.ROOT)) {
-            case "f32" -> TensorType.F32;
-            case "f16" -> TensorType.F16;
-            case "bf16" -> TensorType.BF16;
-            case "q8_0" -> TensorType.Q8_0;
-            case "q5_1" -> TensorType.Q5_1;
-            case "q5_0" -> TensorType.Q5_0;
-            case "q4_1" -> TensorType.Q4_1;
-            case "q4_0" -> TensorType.Q4_0;
-            default -> throw new ParameterException(spec.commandLine(),
-                    "--type must be f32, f16, bf16, q8_0, q5_1, q5_0, q4_1 or q4_0, got '" + type + "'");
-        };
+        TensorType target = TensorType.parse(type).filter(MatrixTypes::accepts).orElseThrow(() ->
+                new ParameterException(spec.commandLine(), "--type must be one of " + String.join(", ", new MatrixTypes())
+                        + ", got '" + type + "'"));
         if (!Files.isDirectory(model)) {
             throw new CliException(model + ": " + (Files.exists(model) ? "not a directory" : "no such directory")
                     + " (convert reads a Hugging Face checkpoint directory)");

@@ -76,13 +76,8 @@ final class RandomModelCommand implements Callable<Integer> {
         if (output.getFileName() != null && output.getFileName().toString().endsWith(".gguf")) {
             return writeGguf();
         }
-        TensorType weightType = switch (type.toLowerCase(Locale.ROOT)) {
-            case "f16" -> TensorType.F16;
-            case "bf16" -> TensorType.BF16;
-            case "f32" -> TensorType.F32;
-            default -> throw new ParameterException(spec.commandLine(),
-                    "--type must be f16, bf16 or f32, got '" + type + "'");
-        };
+        TensorType weightType = TensorType.parse(type).filter(t -> !t.isQuantized()).orElseThrow(() ->
+                new ParameterException(spec.commandLine(), "--type must be f16, bf16 or f32, got '" + type + "'"));
         if (tokenizer == null) {
             throw new CliException("random-model needs ChatGLM3's tokenizer.model: pass --tokenizer FILE "
                     + "(every ChatGLM3 checkpoint has it; download: " + TOKENIZER_URL + ")");

@@ -149,19 +149,6 @@ class RoundTripTest {
         }
     }
 
-    @Test
-    void plainTypesAreNotBlockCodecs() {
-        for (TensorType t : new TensorType[]{TensorType.F32, TensorType.F16, TensorType.BF16}) {
-            assertThatThrownBy(() -> BlockCodec.of(t)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage(t + " is not a block-quantized type");
-        }
-        for (TensorType t : TensorType.values()) {
-            if (t.isQuantized()) {
-                assertThat(BlockCodec.of(t).type()).isEqualTo(t);
-            }
-        }
-    }
-
     static float[] roundTrip(TensorType type, float[] x) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(type.byteSize(x.length));

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.tensor.quant;
 
+import io.github.chatglm4j.tensor.codec.BF16Codec;
 import io.github.chatglm4j.tensor.TensorType;
 import org.junit.jupiter.api.Test;
 
@@ -88,7 +89,7 @@ class RoundingRulesTest {
             }
             byte[] b = quantize(type, x);
             int qsOff = type == TensorType.Q4_0 ? 2 : 6;
-            int qh = type == TensorType.Q5_0 ? Bits.getInt(b, 2) : 0;
+            int qh = type == TensorType.Q5_0 ? java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(2) : 0;
             for (int j = 0; j < 32; j++) {
                 int nib = j < 16 ? b[qsOff + j] & 0x0F : (b[qsOff + j - 16] & 0xFF) >> 4;
                 int level = nib | ((qh >>> j) & 1) << 4;
@@ -112,7 +113,7 @@ class RoundingRulesTest {
             if (!Float.isFinite(v)) {
                 continue;
             }
-            short got = Quantization.toBf16(v);
+            short got = BF16Codec.toBf16(v);
             int lo = bits >>> 16;
             double below = Float.intBitsToFloat(lo << 16);
             double above = Float.intBitsToFloat((lo + 1) << 16); // next magnitude up
@@ -124,8 +125,8 @@ class RoundingRulesTest {
             int want = dBelow < dAbove || dBelow == dAbove && (lo & 1) == 0 ? lo : lo + 1;
             assertThat(got & 0xFFFF).as("bf16 of %s (bits %08x)", v, bits).isEqualTo(want & 0xFFFF);
         }
-        assertThat(Float.isNaN(Float.intBitsToFloat(Quantization.toBf16(Float.NaN) << 16))).as("NaN stays NaN").isTrue();
-        assertThat(Float.isNaN(Float.intBitsToFloat(Quantization.toBf16(Float.intBitsToFloat(0x7F80_0001)) << 16)))
+        assertThat(Float.isNaN(Float.intBitsToFloat(BF16Codec.toBf16(Float.NaN) << 16))).as("NaN stays NaN").isTrue();
+        assertThat(Float.isNaN(Float.intBitsToFloat(BF16Codec.toBf16(Float.intBitsToFloat(0x7F80_0001)) << 16)))
                 .as("a NaN with only low payload bits does not become infinity").isTrue();
     }
 

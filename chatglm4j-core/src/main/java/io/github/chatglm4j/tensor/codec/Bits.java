@@ -1,4 +1,4 @@
-package io.github.chatglm4j.tensor.quant;
+package io.github.chatglm4j.tensor.codec;
 
 /** Little-endian fields of a block in a byte[], half floats, and the rounding rules the quantizers share. */
 final class Bits {

@@ -1,6 +1,4 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q5_0: 32 weights as a half scale {@code d}, 32 fifth bits (little-endian u32, bit j for weight j) and 16 bytes
@@ -8,12 +6,11 @@ import io.github.chatglm4j.tensor.TensorType;
  * {@code m} the signed element of largest magnitude, {@code q = min(31, trunc(x·(1/d) + 16.5))}, the sum rounded
  * once from the exact product (see {@link Q4_0Codec}).
  */
-final class Q5_0Codec extends BlockCodec {
-    static final Q5_0Codec INSTANCE = new Q5_0Codec();
+public final class Q5_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    private Q5_0Codec() {
-        super(TensorType.Q5_0);
+    public Q5_0Codec() {
+        super("Q5_0", 32, 22);
     }
 
     @Override

@@ -1,6 +1,4 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q4_0: 32 weights as a half scale {@code d} and 16 bytes of nibbles (byte j: weight j low, weight j+16 high),
@@ -9,12 +7,11 @@ import io.github.chatglm4j.tensor.TensorType;
  * rounded once from the exact product (as the FMA in the compiled reference and gguf-py's float64 port do), which
  * differs from rounding the product first in rare near-integer cases.
  */
-final class Q4_0Codec extends BlockCodec {
-    static final Q4_0Codec INSTANCE = new Q4_0Codec();
+public final class Q4_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    private Q4_0Codec() {
-        super(TensorType.Q4_0);
+    public Q4_0Codec() {
+        super("Q4_0", 32, 18);
     }
 
     @Override

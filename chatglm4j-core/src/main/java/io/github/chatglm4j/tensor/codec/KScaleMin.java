@@ -1,4 +1,4 @@
-package io.github.chatglm4j.tensor.quant;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * The header shared by Q4_K and Q5_K: half {@code d}, half {@code dmin} and 12 bytes holding eight 6-bit

@@ -1,18 +1,15 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q4_K: 256 weights as the {@link KScaleMin} header and 128 bytes of nibbles; bytes {@code 32c..32c+31} hold
  * weights {@code 64c..64c+31} in their low and {@code 64c+32..64c+63} in their high nibbles. The quantizer is the
  * simple min/max fit of {@link KScaleMin}, not ggml's search, so its bytes differ from llama.cpp's.
  */
-final class Q4_KCodec extends BlockCodec {
-    static final Q4_KCodec INSTANCE = new Q4_KCodec();
+public final class Q4_KCodec extends BlockCodec {
     private static final int QS = KScaleMin.HEADER;
 
-    private Q4_KCodec() {
-        super(TensorType.Q4_K);
+    public Q4_KCodec() {
+        super("Q4_K", 256, 144);
     }
 
     @Override

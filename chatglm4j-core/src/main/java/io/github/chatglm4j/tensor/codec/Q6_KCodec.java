@@ -1,6 +1,4 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q6_K: 256 weights as 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 signed 8-bit sub-block scales and
@@ -13,15 +11,14 @@ import io.github.chatglm4j.tensor.TensorType;
  * {@code max|x| / 31} rounded up onto {@code d·scale} (scale in 1..127), so nothing is clamped and every weight is
  * within half a step, the step being at most {@code max|x| / 31 + d}.
  */
-final class Q6_KCodec extends BlockCodec {
-    static final Q6_KCodec INSTANCE = new Q6_KCodec();
+public final class Q6_KCodec extends BlockCodec {
     private static final int QK = 256;
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
 
-    private Q6_KCodec() {
-        super(TensorType.Q6_K);
+    public Q6_KCodec() {
+        super("Q6_K", 256, 210);
     }
 
     @Override
