@@ -70,6 +70,17 @@ final class Bits {
         }
     }
 
+    /**
+     * {@link #requireFinite}, and small enough for the K-quant and IQ4 searches, which square values: beyond 2^60 their
+     * float sums overflow (and no half-float block scale could hold such a block anyway), so it is refused.
+     */
+    static void requireSearchable(float[] x, int off, int n) {
+        requireFinite(x, off, n);
+        if (maxAbs(x, off, n) > 0x1p60f) {
+            toHalf(Float.POSITIVE_INFINITY, x, off, n);
+        }
+    }
+
     private static float maxAbs(float[] x, int off, int n) {
         float m = 0;
         for (int i = off; i < off + n; i++) {
