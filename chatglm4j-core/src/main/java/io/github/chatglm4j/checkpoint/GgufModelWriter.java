@@ -218,6 +218,10 @@ public final class GgufModelWriter {
             case Q5_K -> 16; // Q5_K_S
             case Q6_K -> 18;
             case BF16 -> 32;
+            case Q2_K -> 10;
+            case Q3_K -> 11; // Q3_K_S
+            case IQ4_NL -> 25;
+            case IQ4_XS -> 30;
         };
     }
 

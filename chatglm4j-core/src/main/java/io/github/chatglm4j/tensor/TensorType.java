@@ -4,6 +4,10 @@ import io.github.chatglm4j.tensor.codec.BF16Codec;
 import io.github.chatglm4j.tensor.codec.BlockCodec;
 import io.github.chatglm4j.tensor.codec.F16Codec;
 import io.github.chatglm4j.tensor.codec.F32Codec;
+import io.github.chatglm4j.tensor.codec.IQ4_NLCodec;
+import io.github.chatglm4j.tensor.codec.IQ4_XSCodec;
+import io.github.chatglm4j.tensor.codec.Q2_KCodec;
+import io.github.chatglm4j.tensor.codec.Q3_KCodec;
 import io.github.chatglm4j.tensor.codec.Q4_0Codec;
 import io.github.chatglm4j.tensor.codec.Q4_1Codec;
 import io.github.chatglm4j.tensor.codec.Q4_KCodec;
@@ -49,7 +53,15 @@ public enum TensorType {
     /** 256 weights: as Q4_K plus 32 bytes of fifth bits. */
     Q5_K(13, new Q5_KCodec(), QuantTarget.NO, QuantDecode::q5k, KQuantDotKernels::q5kRows),
     /** 256 weights: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d. */
-    Q6_K(14, new Q6_KCodec(), QuantTarget.NO, QuantDecode::q6k, KQuantDotKernels::q6kRows);
+    Q6_K(14, new Q6_KCodec(), QuantTarget.NO, QuantDecode::q6k, KQuantDotKernels::q6kRows),
+    /** 256 weights: 16 bytes of 4-bit scale/min pairs, 64 bytes of 2-bit levels, f16 d, f16 dmin. */
+    Q2_K(10, new Q2_KCodec(), QuantTarget.NO, LowBitKQuantKernels::q2kDecode, LowBitKQuantKernels::q2kRows),
+    /** 256 weights: 32 bytes of high bits, 64 bytes of 2-bit low parts, 12 bytes of 6-bit scales, f16 d. */
+    Q3_K(11, new Q3_KCodec(), QuantTarget.NO, LowBitKQuantKernels::q3kDecode, LowBitKQuantKernels::q3kRows),
+    /** 32 weights: f16 d + 16 bytes of 4-bit indices into a non-linear grid of 16 int8 levels. */
+    IQ4_NL(20, new IQ4_NLCodec(), QuantTarget.NO, Iq4Kernels::iq4nlDecode, Iq4Kernels::iq4nlRows),
+    /** 256 weights: f16 d, eight 6-bit group scales, 128 bytes of IQ4_NL's grid indices. */
+    IQ4_XS(23, new IQ4_XSCodec(), QuantTarget.NO, Iq4Kernels::iq4xsDecode, Iq4Kernels::iq4xsRows);
 
     /** Whether float weights may be quantized to a row's type while loading ({@code --quant}), or it is only read. */
     private enum QuantTarget { YES, NO }

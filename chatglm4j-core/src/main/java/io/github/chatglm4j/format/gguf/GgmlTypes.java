@@ -13,9 +13,7 @@ final class GgmlTypes {
             Map.entry(9, "Q8_1"), Map.entry(15, "Q8_K"), Map.entry(16, "IQ2_XXS"), Map.entry(17, "IQ2_XS"),
             Map.entry(18, "IQ3_XXS"), Map.entry(19, "IQ1_S"), Map.entry(21, "IQ3_S"), Map.entry(22, "IQ2_S"),
             Map.entry(24, "I8"), Map.entry(25, "I16"), Map.entry(26, "I32"), Map.entry(27, "I64"), Map.entry(28, "F64"),
-            Map.entry(29, "IQ1_M"), Map.entry(34, "TQ1_0"), Map.entry(35, "TQ2_0"),
-            // not yet read (see the type table)
-            Map.entry(10, "Q2_K"), Map.entry(11, "Q3_K"), Map.entry(20, "IQ4_NL"), Map.entry(23, "IQ4_XS"));
+            Map.entry(29, "IQ1_M"), Map.entry(34, "TQ1_0"), Map.entry(35, "TQ2_0"));
 
     private GgmlTypes() {
     }
