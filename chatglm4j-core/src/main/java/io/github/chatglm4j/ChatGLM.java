@@ -1,7 +1,5 @@
 package io.github.chatglm4j;
 
-import io.github.chatglm4j.batch.BatchScheduler;
-import io.github.chatglm4j.batch.ModelStepper;
 import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.chat.PromptBuilder;
 import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
@@ -11,11 +9,13 @@ import io.github.chatglm4j.format.TensorEntry;
 import io.github.chatglm4j.format.TensorSource;
 import io.github.chatglm4j.checkpoint.GgufCheckpoint;
 import io.github.chatglm4j.format.gguf.GgufFile;
+import io.github.chatglm4j.generate.BatchRequest;
+import io.github.chatglm4j.generate.BatchScheduler;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationOptions;
-import io.github.chatglm4j.generate.Generator;
-import io.github.chatglm4j.generate.Sequence;
+import io.github.chatglm4j.generate.ModelStepper;
 import io.github.chatglm4j.generate.TokenListener;
+import io.github.chatglm4j.generate.TokenStream;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.model.ChatGLMModel;
 import io.github.chatglm4j.model.ChatGLMWeights;
@@ -39,7 +39,9 @@ import java.util.List;
  *     System.out.println(reply.text());
  * }
  * }</pre>
- * The model is thread-safe; each {@link ChatSession} or {@link Sequence} is used by one thread at a time.
+ * Every generation goes through the model's one {@link #scheduler() scheduler}, which runs up to
+ * {@link LoadOptions#parallel()} requests together; the model is thread-safe, and each {@link ChatSession} is used by
+ * one thread at a time.
  */
 public final class ChatGLM implements AutoCloseable {
     private final Path location;
@@ -51,9 +53,11 @@ public final class ChatGLM implements AutoCloseable {
     private final Parallel pool;
     private final MatrixQuantizer quantized;
     private final int contextSize;
+    private final BatchScheduler scheduler;
 
     private ChatGLM(Path location, ChatGLMConfig config, ChatGLMTokenizer tokenizer, ChatGLMModel model,
-                    TensorSource weightsSource, Parallel pool, MatrixQuantizer quantized, int contextSize) {
+                    TensorSource weightsSource, Parallel pool, MatrixQuantizer quantized, int contextSize,
+                    LoadOptions options) {
         this.location = location;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -63,6 +67,7 @@ public final class ChatGLM implements AutoCloseable {
         this.pool = pool;
         this.quantized = quantized;
         this.contextSize = contextSize;
+        this.scheduler = new BatchScheduler(new ModelStepper(model, contextSize), tokenizer, options.parallel(), options.queue());
     }
 
     /** Loads a Hugging Face model directory or a .gguf file with default options. */
@@ -118,7 +123,8 @@ public final class ChatGLM implements AutoCloseable {
                 preload(weights.matrices().values().stream().map(WeightMatrix::data).filter(MemorySegment::isMapped).toList(),
                         options.progress());
             }
-            return new ChatGLM(location, config, tokenizer, new ChatGLMModel(config, weights, pool, options.kvType()), source, pool, quantizer, context);
+            return new ChatGLM(location, config, tokenizer, new ChatGLMModel(config, weights, pool, options.kvType()), source, pool,
+                    quantizer, context, options);
         } catch (RuntimeException | Error e) {
             // also on OutOfMemoryError (e.g. native memory for --quant/--repack copies): free what was built
             source.close();
@@ -188,44 +194,31 @@ public final class ChatGLM implements AutoCloseable {
         return new ChatSession(this, history);
     }
 
-    /** A new empty token sequence with its own KV cache. */
-    public Sequence newSequence() {
-        return new Sequence(model, contextSize);
-    }
-
     /**
-     * A continuous-batching scheduler over this model (what a server uses): {@code slots} sequences generate
-     * together, each with a KV cache of {@link #contextSize()} tokens; {@code queueCapacity} more may wait.
+     * The continuous-batching scheduler that runs every generation of this model (what a server submits to): up to
+     * {@link LoadOptions#parallel()} requests generate together, each sequence with a KV cache of up to
+     * {@link #contextSize()} tokens; {@link LoadOptions#queue()} more may wait.
      */
-    public BatchScheduler newScheduler(int slots, int queueCapacity) {
-        return new BatchScheduler(new ModelStepper(model, contextSize), tokenizer, slots, queueCapacity);
+    public BatchScheduler scheduler() {
+        return scheduler;
     }
 
     /**
      * Plain completion (the base model's use): {@code [gMASK] sop} + the text, as the reference tokenizer builds
-     * it, then generation until end of text or a limit.
+     * it, then generation until end of text or a limit. The listener is called on this thread.
      */
     public Generation complete(String prompt, GenerationOptions options, TokenListener listener) {
-        return complete(completionPrompt(prompt), options, listener);
+        return complete(prompts.buildCompletion(prompt), options, listener);
     }
 
-    /** The ids the reference tokenizer builds for plain text: {@code [gMASK] sop} followed by the text. */
-    public int[] completionPrompt(String prompt) {
-        int[] text = tokenizer.encode(prompt);
-        int[] ids = new int[text.length + 2];
-        ids[0] = ChatGLMTokenizer.GMASK;
-        ids[1] = ChatGLMTokenizer.SOP;
-        System.arraycopy(text, 0, ids, 2, text.length);
-        return ids;
-    }
-
-    /** Completion after exactly these ids. */
+    /** Completion after exactly these ids; the listener is called on this thread. */
     public Generation complete(int[] promptIds, GenerationOptions options, TokenListener listener) {
-        return new Generator(tokenizer).generate(newSequence(), promptIds, options, listener);
+        return TokenStream.submit(scheduler, new BatchRequest(promptIds, options)).drain(listener::onToken);
     }
 
     @Override
     public void close() {
+        scheduler.close();
         pool.close();
         weightsSource.close();
         if (quantized != null) {

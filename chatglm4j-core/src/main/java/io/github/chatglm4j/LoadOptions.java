@@ -25,9 +25,12 @@ import java.util.stream.Collectors;
  *                    repacking; the file's pages are released after the copy, so memory use stays about the model
  *                    size). Off by default: the kernel is 1.26x faster in a benchmark, but inside the engine C2 has
  *                    compiled it without its loop optimizations and decode ran slower (docs/performance.md)
+ * @param parallel    sequences the model's scheduler generates together (each with its own KV cache, which grows on
+ *                    demand): 1 for one conversation at a time, more for a server
+ * @param queue       requests that may wait for a free sequence before new ones are refused
  */
 public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant,
-                          KvType kvType, boolean repack) {
+                          KvType kvType, boolean repack, int parallel, int queue) {
     /** Default context when the model allows more: 8K tokens are 224 MiB of F16 KV cache for a 6B model (448 in F32). */
     public static final int DEFAULT_CONTEXT = 8192;
 
@@ -47,51 +50,65 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
             throw new IllegalArgumentException("cannot quantize a model to " + quant + " while loading; supported: "
                     + QUANT_TYPES.stream().map(Enum::name).collect(Collectors.joining(", ")));
         }
+        if (parallel < 1) {
+            throw new IllegalArgumentException("parallel sequences must be >= 1, got " + parallel);
+        }
+        if (queue < 0) {
+            throw new IllegalArgumentException("queue capacity must be >= 0, got " + queue);
+        }
         progress = progress == null ? LoadProgress.NONE : progress;
         kvType = kvType == null ? KvType.DEFAULT : kvType;
     }
 
-    /** Options without load-time quantization and with the default KV cache type. */
-    public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
-        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, false);
-    }
+    /** Default number of requests that may wait for a free sequence. */
+    public static final int DEFAULT_QUEUE = 64;
 
-    /** Options that keep Q4_0 matrices as stored (the default). */
-    public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant, KvType kvType) {
-        this(threads, contextSize, preload, progress, quant, kvType, false);
+    /** Options without load-time quantization, with the default KV cache type and one sequence at a time. */
+    public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
+        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, false, 1, DEFAULT_QUEUE);
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE, null, KvType.DEFAULT, false);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, true, LoadProgress.NONE);
     }
 
     public LoadOptions withThreads(int t) {
-        return new LoadOptions(t, contextSize, preload, progress, quant, kvType, repack);
+        return new LoadOptions(t, contextSize, preload, progress, quant, kvType, repack, parallel, queue);
     }
 
     public LoadOptions withContextSize(int c) {
-        return new LoadOptions(threads, c, preload, progress, quant, kvType, repack);
+        return new LoadOptions(threads, c, preload, progress, quant, kvType, repack, parallel, queue);
     }
 
     public LoadOptions withPreload(boolean p) {
-        return new LoadOptions(threads, contextSize, p, progress, quant, kvType, repack);
+        return new LoadOptions(threads, contextSize, p, progress, quant, kvType, repack, parallel, queue);
     }
 
     public LoadOptions withProgress(LoadProgress p) {
-        return new LoadOptions(threads, contextSize, preload, p, quant, kvType, repack);
+        return new LoadOptions(threads, contextSize, preload, p, quant, kvType, repack, parallel, queue);
     }
 
     /** Quantize while loading ({@code null}: keep the stored types). */
     public LoadOptions withQuant(TensorType q) {
-        return new LoadOptions(threads, contextSize, preload, progress, q, kvType, repack);
+        return new LoadOptions(threads, contextSize, preload, progress, q, kvType, repack, parallel, queue);
     }
 
     public LoadOptions withKvType(KvType k) {
-        return new LoadOptions(threads, contextSize, preload, progress, quant, k, repack);
+        return new LoadOptions(threads, contextSize, preload, progress, quant, k, repack, parallel, queue);
     }
 
     /** Repack Q4_0 matrices for the regrouped kernels (true) or read them as stored (false, the default). */
     public LoadOptions withRepack(boolean r) {
-        return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, r);
+        return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, r, parallel, queue);
+    }
+
+    /** Generate up to {@code p} sequences together (a server's parallel requests). */
+    public LoadOptions withParallel(int p) {
+        return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, repack, p, queue);
+    }
+
+    /** Let up to {@code q} requests wait for a free sequence. */
+    public LoadOptions withQueue(int q) {
+        return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, repack, parallel, q);
     }
 }

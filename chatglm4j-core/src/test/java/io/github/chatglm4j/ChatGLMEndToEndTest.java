@@ -7,7 +7,8 @@ import io.github.chatglm4j.generate.FinishReason;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationOptions;
 import io.github.chatglm4j.generate.SamplingParams;
-import io.github.chatglm4j.generate.Sequence;
+import io.github.chatglm4j.model.ChatGLMModel;
+import io.github.chatglm4j.model.KvCache;
 import io.github.chatglm4j.model.KvType;
 import io.github.chatglm4j.testing.ExpectedTensors;
 import io.github.chatglm4j.testing.Fixtures;
@@ -65,7 +66,7 @@ class ChatGLMEndToEndTest {
     void stopIdEndsGenerationAndIsNotPartOfTheOutput() {
         int[] greedy = expected.ints("greedy_ids");
         // Declare the 5th greedy token a stop id: generation must end right before it.
-        var options = new GenerationOptions(SamplingParams.greedy(), 100, new int[]{greedy[4]}, null);
+        var options = new GenerationOptions(SamplingParams.greedy(), 100, new int[]{greedy[4]}, List.of(), null);
         Generation g = glm.complete(expected.ints("input_ids"), options, (id, t) -> { });
         assertThat(g.finishReason()).isEqualTo(FinishReason.STOP);
         assertThat(g.stopId()).isEqualTo(greedy[4]);
@@ -98,11 +99,10 @@ class ChatGLMEndToEndTest {
         int pending = first.finishReason() == FinishReason.LENGTH ? 1 : 0;
         assertThat(second.generation().computedTokens()).as("tokens computed for the second turn")
                 .isEqualTo(continuation.length + pending);
-        assertThat(second.generation().promptTokens()).isEqualTo(afterFirst + pending + continuation.length);
+        assertThat(second.generation().promptTokens()).isEqualTo(afterFirst + continuation.length);
 
         // The same ids from an empty cache must give the same greedy reply.
-        int[] allIds = new int[second.generation().promptTokens()];
-        System.arraycopy(chat.sequence().tokens(), 0, allIds, 0, allIds.length);
+        int[] allIds = Arrays.copyOf(chat.ids(), second.generation().promptTokens());
         Generation fresh = glm.complete(allIds, options, (id, t) -> { });
         assertThat(fresh.ids()).containsExactly(second.generation().ids());
         assertThat(chat.history()).hasSize(1 + 2 + 2);
@@ -120,13 +120,14 @@ class ChatGLMEndToEndTest {
     @Test
     void prefixReuseGivesTheSameLogitsAsAFreshSequence() {
         int[] ids = expected.ints("input_ids");
-        Sequence reused = glm.newSequence();
+        ChatGLMModel model = glm.model();
+        KvCache reused = model.newCache(64);
         int[] other = ids.clone();
         other[ids.length - 3] = 100; // share all but the last three ids
-        reused.prefill(other);
-        float[] viaReuse = reused.prefill(ids);
-        assertThat(reused.lastComputed()).isEqualTo(3);
-        float[] fresh = glm.newSequence().prefill(ids);
+        model.feed(reused, other);
+        reused.truncate(ids.length - 3);
+        float[] viaReuse = model.logits(model.feed(reused, Arrays.copyOfRange(ids, ids.length - 3, ids.length)), 0);
+        float[] fresh = model.logits(model.feed(model.newCache(64), ids), 0);
         assertThat(viaReuse).containsExactly(fresh, org.assertj.core.data.Offset.offset(1e-5f));
     }
 

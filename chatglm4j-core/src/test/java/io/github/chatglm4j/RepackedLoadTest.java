@@ -52,7 +52,7 @@ class RepackedLoadTest {
             }
         };
         // an F32 KV cache: with F16, float-rounding differences of 1e-6 flip F16 roundings and grow step by step
-        return ChatGLM.load(file, new LoadOptions(2, 256, true, progress, null, KvType.F32, repack));
+        return ChatGLM.load(file, new LoadOptions(2, 256, true, progress).withKvType(KvType.F32).withRepack(repack));
     }
 
     @Test

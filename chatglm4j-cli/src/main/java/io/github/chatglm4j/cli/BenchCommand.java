@@ -2,13 +2,14 @@ package io.github.chatglm4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.chatglm4j.ChatGLM;
-import io.github.chatglm4j.batch.BatchRequest;
-import io.github.chatglm4j.batch.BatchScheduler;
-import io.github.chatglm4j.batch.Ticket;
+import io.github.chatglm4j.generate.BatchRequest;
+import io.github.chatglm4j.generate.BatchScheduler;
+import io.github.chatglm4j.generate.Ticket;
 import io.github.chatglm4j.generate.GenerationOptions;
 import io.github.chatglm4j.generate.SamplingParams;
 import io.github.chatglm4j.generate.TokenListener;
-import io.github.chatglm4j.generate.Sequence;
+import io.github.chatglm4j.model.ChatGLMModel;
+import io.github.chatglm4j.model.KvCache;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -117,7 +118,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         PrintStream info = json ? io.err() : io.out();
         long t0 = System.nanoTime();
-        try (ChatGLM glm = model.load(io, needed)) {
+        int maxStreams = Arrays.stream(streams).max().orElse(1);
+        try (ChatGLM glm = model.load(io, model.loadOptions(needed).withParallel(maxStreams).withQueue(0))) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             long rssAfterLoad = peakRss();
             String type = glm.model().weights().typeLabel();
@@ -134,11 +136,11 @@ final class BenchCommand implements Callable<Integer> {
                 info.println("| -------- | ------- | ------------------- | ------- | ---------- |");
             }
             info.flush();
-            Sequence seq = glm.newSequence();
+            var seq = new RawSequence(glm.model(), glm.contextSize());
             var random = new SplittableRandom(42);
             if (!noWarmup) {
-                seq.prefill(randomIds(random, 8));
-                seq.append(randomIds(random, 1)[0]);
+                seq.feed(randomIds(random, 8));
+                seq.feed(randomIds(random, 1));
             }
             for (int p : prompts) {
                 if (p > 0) {
@@ -158,18 +160,41 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Result measure(ChatGLM glm, Sequence seq, SplittableRandom random, int nPrompt, int nGen, String type) {
+    /**
+     * The model alone, as llama-bench measures it: tokens fed through a KV cache, logits of the last one computed,
+     * nothing sampled.
+     */
+    private static final class RawSequence {
+        private final ChatGLMModel model;
+        private final KvCache cache;
+        private final ChatGLMModel.Workspace workspace;
+
+        RawSequence(ChatGLMModel model, int contextSize) {
+            this.model = model;
+            this.cache = model.newCache(contextSize);
+            this.workspace = model.newWorkspace();
+        }
+
+        void reset() {
+            cache.truncate(0);
+        }
+
+        void feed(int[] ids) {
+            model.logits(model.feed(cache, ids, workspace), 0);
+        }
+    }
+
+    private Result measure(ChatGLM glm, RawSequence seq, SplittableRandom random, int nPrompt, int nGen, String type) {
         double[] tps = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
             int[] ids = randomIds(random, nPrompt > 0 ? nPrompt : nGen);
             seq.reset();
             long start = System.nanoTime();
             if (nPrompt > 0) {
-                seq.prefill(ids);
+                seq.feed(ids);
             } else {
-                seq.prefill(new int[]{ids[0]});
-                for (int i = 1; i < nGen; i++) {
-                    seq.append(ids[i]);
+                for (int id : ids) {
+                    seq.feed(new int[]{id});
                 }
             }
             tps[r] = ids.length * 1e9 / (System.nanoTime() - start);
@@ -177,24 +202,23 @@ final class BenchCommand implements Callable<Integer> {
         return new Result(nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, nPrompt, nGen, 1, glm.threads(), type, tps);
     }
 
-    /** {@code streams} requests of {@code nGen} tokens each, decoded together by the scheduler. */
+    /** {@code streams} requests of {@code nGen} tokens each, decoded together by the model's scheduler. */
     private Result measureStreams(ChatGLM glm, SplittableRandom random, int nGen, int streams, String type) {
         double[] tps = new double[repetitions];
         // No stop ids, so that every stream generates exactly nGen tokens.
-        var options = new GenerationOptions(SamplingParams.greedy(), nGen, new int[0], null);
-        try (BatchScheduler scheduler = glm.newScheduler(streams, 0)) {
-            for (int r = 0; r < repetitions; r++) {
-                long start = System.nanoTime();
-                List<Ticket> tickets = new ArrayList<>();
-                for (int s = 0; s < streams; s++) {
-                    tickets.add(scheduler.submit(new BatchRequest(randomIds(random, 1), options), TokenListener.NONE));
-                }
-                long tokens = 0;
-                for (Ticket t : tickets) {
-                    tokens += t.result().join().ids().length;
-                }
-                tps[r] = tokens * 1e9 / (System.nanoTime() - start);
+        var options = new GenerationOptions(SamplingParams.greedy(), nGen, new int[0], List.of(), null);
+        BatchScheduler scheduler = glm.scheduler();
+        for (int r = 0; r < repetitions; r++) {
+            long start = System.nanoTime();
+            List<Ticket> tickets = new ArrayList<>();
+            for (int s = 0; s < streams; s++) {
+                tickets.add(scheduler.submit(new BatchRequest(randomIds(random, 1), options), TokenListener.NONE));
             }
+            long tokens = 0;
+            for (Ticket t : tickets) {
+                tokens += t.result().join().ids().length;
+            }
+            tps[r] = tokens * 1e9 / (System.nanoTime() - start);
         }
         return new Result("tg" + nGen, 0, nGen, streams, glm.threads(), type, tps);
     }

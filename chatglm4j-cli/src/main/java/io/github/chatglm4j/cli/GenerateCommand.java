@@ -73,7 +73,7 @@ final class GenerateCommand implements Callable<Integer> {
                 io.out().print(text);
                 io.out().flush();
             };
-            int[] promptIds = prompt.ids != null ? prompt.ids : glm.completionPrompt(prompt.text);
+            int[] promptIds = prompt.ids != null ? prompt.ids : glm.prompts().buildCompletion(prompt.text);
             Generation g = glm.complete(promptIds, options, listener);
             if (json) {
                 io.out().println(toJson(promptIds, g));

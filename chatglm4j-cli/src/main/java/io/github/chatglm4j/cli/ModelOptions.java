@@ -89,7 +89,11 @@ final class ModelOptions {
 
     /** Loads the model with a progress bar on a terminal. */
     ChatGLM load(Io io, int defaultContext) {
-        LoadOptions options = loadOptions(defaultContext);
+        return load(io, loadOptions(defaultContext));
+    }
+
+    /** Loads the model with these options (made by {@link #loadOptions}) and a progress bar on a terminal. */
+    ChatGLM load(Io io, LoadOptions options) {
         var bar = new ProgressBar(io, false);
         ChatGLM glm;
         try {

@@ -1,7 +1,6 @@
 package io.github.chatglm4j.cli;
 
 import io.github.chatglm4j.ChatGLM;
-import io.github.chatglm4j.batch.BatchScheduler;
 import io.github.chatglm4j.server.Backend;
 import io.github.chatglm4j.server.OpenAiServer;
 import io.github.chatglm4j.server.ServerOptions;
@@ -105,15 +104,13 @@ final class ServeCommand implements Callable<Integer> {
             throw new CliException(e.getMessage(), e);
         }
         ChatGLM glm = null;
-        BatchScheduler scheduler = null;
         Thread hook = new Thread(this::interrupted, "chatglm-serve-shutdown");
         try {
             io.err().println("chatglm: listening on " + server.baseUrl() + "; loading " + model.dir
                     + " (/health answers 503 until the model is ready)");
             io.err().flush();
-            glm = model.load(io, 0);
-            scheduler = glm.newScheduler(parallel, queue);
-            server.ready(Backend.of(glm, id, scheduler));
+            glm = model.load(io, model.loadOptions(0).withParallel(parallel).withQueue(queue));
+            server.ready(Backend.of(glm, id));
             RUNNING.add(this);
             Runtime.getRuntime().addShutdownHook(hook);
             io.out().println("chatglm: serving " + id + " at " + server.baseUrl() + " (" + parallel + " parallel, queue "
@@ -125,9 +122,6 @@ final class ServeCommand implements Callable<Integer> {
         } finally {
             RUNNING.remove(this);
             server.close();
-            if (scheduler != null) {
-                scheduler.close();
-            }
             if (glm != null) {
                 glm.close();
             }

@@ -32,6 +32,16 @@ class ChatCommandTest {
                 .map(l -> Integer.parseInt(l.substring("[prompt: ".length(), l.indexOf(" tokens")))).toList();
     }
 
+    /** Prompt tokens actually computed (not taken from the KV cache), from the statistics lines on stderr. */
+    private static List<Integer> computedTokens(Cli.Run run) {
+        return run.errLines().stream().filter(l -> l.startsWith("[prompt: ")).map(l -> {
+            int total = Integer.parseInt(l.substring("[prompt: ".length(), l.indexOf(" tokens")));
+            int open = l.indexOf(" (");
+            int cached = open >= 0 && l.indexOf(" cached)") > open ? Integer.parseInt(l.substring(open + 2, l.indexOf(" cached)"))) : 0;
+            return total - cached;
+        }).toList();
+    }
+
     @Test
     void clearStartsOverSoTheSameQuestionGetsTheReferenceGreedyReplyTwice() {
         JsonNode expected = Cli.json(Cli.tiny().resolve("expected.json"));
@@ -44,8 +54,11 @@ class ChatCommandTest {
         assertThat(run.exitCode()).as("%s", run).isZero();
         assertThat(replies(run)).as("two replies, each the reference greedy continuation of the fixture prompt")
                 .containsExactly("ChatGLM: " + text.strip(), "ChatGLM: " + text.strip());
-        assertThat(promptTokens(run)).as("both turns computed the whole 13-token fixture prompt (the cache was reset)")
+        assertThat(promptTokens(run)).as("both turns sent the 13-token fixture prompt (the history was cleared)")
                 .containsExactly(expected.get("input_ids").size(), expected.get("input_ids").size());
+        assertThat(run.errLines().stream().filter(l -> l.startsWith("[prompt: ")).toList().getLast())
+                .as("the second turn's prompt came from the KV cache but its last token")
+                .startsWith("[prompt: " + expected.get("input_ids").size() + " tokens (" + (expected.get("input_ids").size() - 1) + " cached)");
         assertThat(run.out()).contains(ChatCommand.WELCOME_ZH).contains("User: stop");
     }
 
@@ -65,7 +78,7 @@ class ChatCommandTest {
 
         assertThat(run.exitCode()).as("end of input exits cleanly: %s", run).isZero();
         assertThat(replies(run)).hasSize(2);
-        List<Integer> prompts = promptTokens(run);
+        List<Integer> prompts = computedTokens(run);
         assertThat(prompts.get(0)).isEqualTo(13);
         // the cut reply's last token, <|user|>, "\n" and "Hello" (cases.json: 7 ids minus [gMASK] sop), <|assistant|>
         int helloTurn = CHATS.get(1).get("ids").size() - 2;

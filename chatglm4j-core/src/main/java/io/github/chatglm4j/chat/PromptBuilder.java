@@ -66,6 +66,22 @@ public final class PromptBuilder {
     }
 
     /**
+     * Plain text as the reference tokenizer encodes it for completion (the base model's use): {@code [gMASK] sop}
+     * followed by the text.
+     */
+    public int[] buildCompletion(String text) {
+        return withPrefix(tokenizer.encode(text));
+    }
+
+    /** {@code [gMASK] sop} followed by {@code ids}: what the reference tokenizer puts before every input. */
+    public static int[] withPrefix(int[] ids) {
+        int[] out = new int[PREFIX.length + ids.length];
+        System.arraycopy(PREFIX, 0, out, 0, PREFIX.length);
+        System.arraycopy(ids, 0, out, PREFIX.length, ids.length);
+        return out;
+    }
+
+    /**
      * The ids that continue a conversation whose ids are already in a KV cache: the new messages and
      * {@code <|assistant|>}, without the {@code [gMASK] sop} prefix. (The reference {@code stream_chat} adds the
      * prefix again here; leaving it out makes the ids of a whole conversation equal those of one full prompt.)

@@ -33,6 +33,15 @@ final class PythonText {
         return s.substring(start, end);
     }
 
+    /** Python's {@code s.rstrip()} with no argument. */
+    static String stripTrailing(String s) {
+        int end = s.length();
+        while (end > 0 && isSpace(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(0, end);
+    }
+
     /**
      * How {@code json.dumps} writes a float used as a dict key: {@code repr(x)} for finite values (shortest
      * round-trip digits, exponent form below 1e-4 and from 1e16 on), else Infinity / -Infinity / NaN.

@@ -2,7 +2,7 @@ package io.github.chatglm4j.generate;
 
 /** Why generation ended. */
 public enum FinishReason {
-    /** The model produced a stop token (end of text, or the next turn's role token). */
+    /** A stop id (end of text, or the next turn's role token) or a stop string ended the output. */
     STOP,
     /** The new-token limit or the context size was reached. */
     LENGTH,

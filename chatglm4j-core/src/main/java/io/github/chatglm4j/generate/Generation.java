@@ -4,16 +4,17 @@ package io.github.chatglm4j.generate;
  * The outcome of one generation.
  *
  * @param promptTokens   tokens in the prompt (the whole sequence before generation)
- * @param computedTokens prompt tokens actually computed (the rest were reused from the cache)
- * @param ids            generated ids, without the stop id
- * @param text           their decoded text
+ * @param computedTokens prompt tokens actually computed (the rest were reused from a cache)
+ * @param ids            generated ids, without the stop id; after a stop string, up to the token that completed it
+ * @param text           their decoded text, cut before a stop string
  * @param finishReason   why it ended ({@link FinishReason#TOOL_CALL} is set by the chat layer after parsing)
  * @param stopId         the stop id that ended it, or -1
- * @param prefillNanos   time to process the prompt
- * @param decodeNanos    time spent generating after the prompt
+ * @param stopString     the stop string that ended it, or null
+ * @param prefillNanos   time spent computing the prompt
+ * @param decodeNanos    time spent in decode steps after the prompt
  */
 public record Generation(int promptTokens, int computedTokens, int[] ids, String text, FinishReason finishReason,
-                         int stopId, long prefillNanos, long decodeNanos) {
+                         int stopId, String stopString, long prefillNanos, long decodeNanos) {
 
     public Generation {
         ids = ids.clone();
@@ -35,6 +36,6 @@ public record Generation(int promptTokens, int computedTokens, int[] ids, String
     }
 
     public Generation withFinishReason(FinishReason reason) {
-        return new Generation(promptTokens, computedTokens, ids, text, reason, stopId, prefillNanos, decodeNanos);
+        return new Generation(promptTokens, computedTokens, ids, text, reason, stopId, stopString, prefillNanos, decodeNanos);
     }
 }

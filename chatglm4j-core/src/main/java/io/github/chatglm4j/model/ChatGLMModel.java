@@ -67,17 +67,79 @@ public final class ChatGLMModel {
     }
 
     /**
+     * The activations of passes over up to some number of rows, allocated once and grown on demand, like the run
+     * state of llama2.c: whoever drives the model (the scheduler thread) keeps one and passes it to every call, so a
+     * decode step allocates nothing. One thread uses a workspace at a time.
+     */
+    public final class Workspace {
+        private int capacity;
+        private int[] position;
+        private float[] cos;      // [n][pairs] rotary angles of each row's position
+        private float[] sin;
+        private float[] x;        // the residual stream
+        private float[] xb;       // normed input of a sub-block
+        private float[] qkv;
+        private float[] att;
+        private float[] hb;       // gate | up
+        private float[] act;
+        private float[] proj;
+        private float[] logits = new float[0];
+        private float[][] rows = new float[0][];
+
+        private void ensure(int n) {
+            if (n <= capacity) {
+                return;
+            }
+            ChatGLMConfig c = config;
+            capacity = Math.max(n, Math.min(MAX_BATCH, 2 * capacity));
+            int pairs = rope.pairs();
+            position = new int[capacity];
+            cos = new float[capacity * pairs];
+            sin = new float[capacity * pairs];
+            x = new float[capacity * c.hiddenSize()];
+            xb = new float[capacity * c.hiddenSize()];
+            qkv = new float[capacity * c.qkvSize()];
+            att = new float[capacity * c.numHeads() * c.headDim()];
+            hb = new float[capacity * 2 * c.ffnHiddenSize()];
+            act = new float[capacity * c.ffnHiddenSize()];
+            proj = new float[capacity * c.hiddenSize()];
+        }
+
+        /** Logit rows for {@code b} sequences, reused: valid until the next call with this workspace. */
+        private float[][] logitRows(int b) {
+            int vocab = config.vocabSize();
+            if (logits.length < b * vocab) {
+                logits = new float[b * vocab];
+            }
+            if (rows.length < b || rows[0].length != vocab) {
+                rows = new float[Math.max(b, rows.length)][vocab];
+            }
+            return rows;
+        }
+    }
+
+    /** A new workspace (see {@link Workspace}). */
+    public Workspace newWorkspace() {
+        return new Workspace();
+    }
+
+    /**
      * Feeds {@code tokens} after what the cache holds and returns the final-normed hidden state of the last one
      * (pass it to {@link #logits}). Long inputs are split into batches.
      */
     public float[] feed(KvCache cache, int[] tokens) {
+        return feed(cache, tokens, newWorkspace());
+    }
+
+    /** As {@link #feed(KvCache, int[])} with the activations in {@code ws}. */
+    public float[] feed(KvCache cache, int[] tokens, Workspace ws) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("no tokens to feed");
         }
         float[] last = null;
         for (int from = 0; from < tokens.length; from += MAX_BATCH) {
             int to = Math.min(tokens.length, from + MAX_BATCH);
-            float[] normed = forward(cache, Arrays.copyOfRange(tokens, from, to), null);
+            float[] normed = pass(new KvCache[]{cache}, new int[]{0, to - from}, Arrays.copyOfRange(tokens, from, to), null, ws);
             if (to == tokens.length) {
                 int h = config.hiddenSize();
                 last = Arrays.copyOfRange(normed, (to - from - 1) * h, (to - from) * h);
@@ -94,7 +156,8 @@ public final class ChatGLMModel {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("no tokens to feed");
         }
-        return pass(new KvCache[]{cache}, new int[]{0, tokens.length}, tokens, observer);
+        float[] normed = pass(new KvCache[]{cache}, new int[]{0, tokens.length}, tokens, observer, newWorkspace());
+        return Arrays.copyOf(normed, tokens.length * config.hiddenSize());
     }
 
     /**
@@ -103,6 +166,15 @@ public final class ChatGLMModel {
      * each sequence alone, up to float rounding.
      */
     public float[][] decodeBatch(KvCache[] caches, int[] tokens) {
+        float[][] rows = decodeBatch(caches, tokens, newWorkspace());
+        return Arrays.copyOf(rows, tokens.length);
+    }
+
+    /**
+     * As {@link #decodeBatch(KvCache[], int[])} with the activations in {@code ws}; the returned rows belong to the
+     * workspace and are overwritten by its next call (the array may hold more rows than {@code tokens}).
+     */
+    public float[][] decodeBatch(KvCache[] caches, int[] tokens, Workspace ws) {
         if (caches.length != tokens.length) {
             throw new IllegalArgumentException(caches.length + " caches but " + tokens.length + " tokens");
         }
@@ -120,15 +192,14 @@ public final class ChatGLMModel {
         for (int i = 0; i <= b; i++) {
             starts[i] = i;
         }
-        float[] normed = pass(caches, starts, tokens, null);
+        float[] normed = pass(caches, starts, tokens, null, ws);
         int vocab = config.vocabSize();
-        float[] flat = new float[b * vocab];
-        weights.output.matmul(normed, b, flat, pool);
-        float[][] logits = new float[b][];
+        float[][] rows = ws.logitRows(b);
+        weights.output.matmul(normed, b, ws.logits, pool);
         for (int i = 0; i < b; i++) {
-            logits[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+            System.arraycopy(ws.logits, i * vocab, rows[i], 0, vocab);
         }
-        return logits;
+        return rows;
     }
 
     /** Output-layer logits [vocabSize] of the final-normed hidden row {@code row} of {@code normed}. */
@@ -145,7 +216,7 @@ public final class ChatGLMModel {
      * Runs rows {@code [starts[s], starts[s+1])} of {@code tokens} after the contents of {@code caches[s]} through
      * every block, appends their keys and values, and returns the final-normed hidden rows.
      */
-    private float[] pass(KvCache[] caches, int[] starts, int[] tokens, LayerObserver observer) {
+    private float[] pass(KvCache[] caches, int[] starts, int[] tokens, LayerObserver observer, Workspace ws) {
         for (int id : tokens) {
             if (id < 0 || id >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
@@ -157,7 +228,8 @@ public final class ChatGLMModel {
             caches[s].reserve(rows);
             segments[s] = new Attention.Segment(caches[s], starts[s], rows, caches[s].length());
         }
-        var state = new Pass(segments, tokens.length);
+        ws.ensure(tokens.length);
+        var state = new Pass(segments, tokens.length, ws);
         for (int t = 0; t < tokens.length; t++) {
             weights.embedding.copyRow(tokens[t], state.x, t * config.hiddenSize());
         }
@@ -175,7 +247,7 @@ public final class ChatGLMModel {
         return state.xb;
     }
 
-    /** The activations of one pass of {@code n} rows, and the two halves of a block over them. */
+    /** One pass of {@code n} rows over the workspace's activations, and the two halves of a block over them. */
     private final class Pass {
         final Attention.Segment[] segments;
         final int n;
@@ -190,33 +262,28 @@ public final class ChatGLMModel {
         final float[] act;
         final float[] proj;
 
-        Pass(Attention.Segment[] segments, int n) {
-            ChatGLMConfig c = config;
+        Pass(Attention.Segment[] segments, int n, Workspace ws) {
             this.segments = segments;
             this.n = n;
-            position = new int[n];
+            position = ws.position;
+            cos = ws.cos;
+            sin = ws.sin;
+            x = ws.x;
+            xb = ws.xb;
+            qkv = ws.qkv;
+            att = ws.att;
+            hb = ws.hb;
+            act = ws.act;
+            proj = ws.proj;
             for (Attention.Segment s : segments) {
                 for (int t = 0; t < s.rows(); t++) {
                     position[s.row0() + t] = s.pos0() + t;
                 }
             }
             int pairs = rope.pairs();
-            cos = new float[n * pairs];
-            sin = new float[n * pairs];
-            float[] c1 = new float[pairs];
-            float[] s1 = new float[pairs];
             for (int t = 0; t < n; t++) {
-                rope.angles(position[t], c1, s1);
-                System.arraycopy(c1, 0, cos, t * pairs, pairs);
-                System.arraycopy(s1, 0, sin, t * pairs, pairs);
+                rope.angles(position[t], cos, sin, t * pairs);
             }
-            x = new float[n * c.hiddenSize()];
-            xb = new float[n * c.hiddenSize()];
-            qkv = new float[n * c.qkvSize()];
-            att = new float[n * c.numHeads() * c.headDim()];
-            hb = new float[n * 2 * c.ffnHiddenSize()];
-            act = new float[n * c.ffnHiddenSize()];
-            proj = new float[n * c.hiddenSize()];
         }
 
         /** x += dense(attention(rope(qkv(norm(x))))), storing each row's keys and values in its cache. */

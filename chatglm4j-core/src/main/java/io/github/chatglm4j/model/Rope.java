@@ -23,12 +23,12 @@ final class Rope {
         return theta.length;
     }
 
-    /** Fills cos/sin for one position (each of length {@link #pairs()}). */
-    void angles(int position, float[] cos, float[] sin) {
+    /** Fills {@code cos[at …]} and {@code sin[at …]} ({@link #pairs()} values each) for one position. */
+    void angles(int position, float[] cos, float[] sin, int at) {
         for (int i = 0; i < theta.length; i++) {
             float angle = (float) position * theta[i];
-            cos[i] = (float) Math.cos(angle);
-            sin[i] = (float) Math.sin(angle);
+            cos[at + i] = (float) Math.cos(angle);
+            sin[at + i] = (float) Math.sin(angle);
         }
     }
 

@@ -1,7 +1,7 @@
 package io.github.chatglm4j.server;
 
 import io.github.chatglm4j.ChatGLM;
-import io.github.chatglm4j.batch.BatchScheduler;
+import io.github.chatglm4j.generate.BatchScheduler;
 import io.github.chatglm4j.chat.PromptBuilder;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 
@@ -27,9 +27,9 @@ public record Backend(String modelId, ChatGLMTokenizer tokenizer, PromptBuilder 
         Objects.requireNonNull(scheduler, "scheduler");
     }
 
-    /** A backend over a loaded model and a scheduler made with {@link ChatGLM#newScheduler}. */
-    public static Backend of(ChatGLM glm, String modelId, BatchScheduler scheduler) {
-        return new Backend(modelId, glm.tokenizer(), glm.prompts(), scheduler, System.currentTimeMillis() / 1000);
+    /** A backend over a loaded model and its scheduler ({@link ChatGLM#scheduler()}). */
+    public static Backend of(ChatGLM glm, String modelId) {
+        return new Backend(modelId, glm.tokenizer(), glm.prompts(), glm.scheduler(), System.currentTimeMillis() / 1000);
     }
 
     /** Tokens per request, prompt and reply together. */

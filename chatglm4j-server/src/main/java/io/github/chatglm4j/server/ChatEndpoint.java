@@ -35,8 +35,8 @@ final class ChatEndpoint {
         int[] prompt = prompt(backend, request);
         GenerationParams params = request.generation();
         int max = GenerationRun.maxTokens(prompt.length, params.maxTokens(), backend.contextSize(), "max_tokens");
-        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.CHAT_STOP_IDS, null);
-        GenerationRun run = GenerationRun.submit(backend, prompt, options, params.stop(), server.active(), server.metrics());
+        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.CHAT_STOP_IDS, params.stop(), null);
+        GenerationRun run = GenerationRun.submit(backend, prompt, options, server.active(), server.metrics());
         var responses = new ChatResponses(Endpoints.newId("chatcmpl-"), Endpoints.now(), backend.modelId(), request.tools().legacy());
         var reply = new ReplyStream(request.tools(), request.prefill());
         if (params.stream()) {
@@ -67,7 +67,7 @@ final class ChatEndpoint {
             server.failed(e.getCause());
             throw ErrorResponses.internal();
         }
-        ReplyStream.Finish finish = reply.finish(g.finishReason(), run.stopped());
+        ReplyStream.Finish finish = reply.finish(g.finishReason());
         deltas.addAll(finish.deltas());
         server.metrics().finished(finish.finishReason());
         ex.json(200, responses.completion(deltas, finish.finishReason(), Usage.of(g)));
@@ -103,7 +103,7 @@ final class ChatEndpoint {
             events.done();
             return;
         }
-        ReplyStream.Finish finish = reply.finish(g.finishReason(), run.stopped());
+        ReplyStream.Finish finish = reply.finish(g.finishReason());
         server.metrics().finished(finish.finishReason());
         Usage usage = Usage.of(g);
         for (var chunk : responses.chunks(finish.deltas(), includeUsage)) {

@@ -3,6 +3,7 @@ package io.github.chatglm4j.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.chatglm4j.chat.PromptBuilder;
 import io.github.chatglm4j.generate.FinishReason;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationOptions;
@@ -58,8 +59,8 @@ final class CompletionsEndpoint {
         }
         int requested = params.maxTokens() == null ? DEFAULT_MAX_TOKENS : params.maxTokens();
         int max = GenerationRun.maxTokens(prompt.ids().length, requested, backend.contextSize(), "max_tokens");
-        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.COMPLETION_STOP_IDS, null);
-        GenerationRun run = GenerationRun.submit(backend, prompt.ids(), options, params.stop(), server.active(), server.metrics());
+        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.COMPLETION_STOP_IDS, params.stop(), null);
+        GenerationRun run = GenerationRun.submit(backend, prompt.ids(), options, server.active(), server.metrics());
         String id = Endpoints.newId("cmpl-");
         long created = Endpoints.now();
         if (params.stream()) {
@@ -74,7 +75,7 @@ final class CompletionsEndpoint {
             server.failed(e.getCause());
             throw ErrorResponses.internal();
         }
-        String finish = finishReason(g, run);
+        String finish = finishReason(g);
         server.metrics().finished(finish);
         ObjectNode root = header(id, created, backend, choice(text.toString(), finish));
         root.set("usage", Usage.of(g).toJson());
@@ -106,7 +107,7 @@ final class CompletionsEndpoint {
             events.done();
             return;
         }
-        String finish = finishReason(g, run);
+        String finish = finishReason(g);
         server.metrics().finished(finish);
         Usage usage = Usage.of(g);
         events.send(chunk(id, created, backend, choice("", finish), includeUsage));
@@ -118,8 +119,8 @@ final class CompletionsEndpoint {
         events.done();
     }
 
-    private static String finishReason(Generation g, GenerationRun run) {
-        return g.finishReason() == FinishReason.LENGTH && !run.stopped() ? "length" : "stop";
+    private static String finishReason(Generation g) {
+        return g.finishReason() == FinishReason.LENGTH ? "length" : "stop";
     }
 
     private static ObjectNode chunk(String id, long created, Backend backend, ObjectNode choice, boolean includeUsage) {
@@ -165,12 +166,7 @@ final class CompletionsEndpoint {
             p = p.get(0);
         }
         if (p.isTextual()) {
-            int[] text = tokenizer.encode(p.textValue());
-            int[] ids = new int[text.length + 2];
-            ids[0] = ChatGLMTokenizer.GMASK;
-            ids[1] = ChatGLMTokenizer.SOP;
-            System.arraycopy(text, 0, ids, 2, text.length);
-            return new Prompt(ids, p.textValue());
+            return new Prompt(PromptBuilder.withPrefix(tokenizer.encode(p.textValue())), p.textValue());
         }
         if (p.isArray() && !p.isEmpty() && p.get(0).isNumber()) {
             int[] ids = Endpoints.tokenIds(p, "prompt", tokenizer);

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.chat.PromptBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -77,11 +78,7 @@ final class Endpoints {
                 boolean special = Boolean.TRUE.equals(Fields.bool(body, "parse_special", "parse_special"));
                 int[] text = special ? backend.tokenizer().encodeWithSpecialTokens(content) : backend.tokenizer().encode(content);
                 if (Boolean.TRUE.equals(Fields.bool(body, "add_special", "add_special"))) {
-                    int[] withPrefix = new int[text.length + 2];
-                    withPrefix[0] = ChatGLMTokenizer.GMASK;
-                    withPrefix[1] = ChatGLMTokenizer.SOP;
-                    System.arraycopy(text, 0, withPrefix, 2, text.length);
-                    text = withPrefix;
+                    text = PromptBuilder.withPrefix(text);
                 }
                 ids = text;
             }

@@ -2,7 +2,7 @@ package io.github.chatglm4j.server;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.chatglm4j.batch.QueueFullException;
+import io.github.chatglm4j.generate.QueueFullException;
 import io.github.chatglm4j.generate.ContextOverflowException;
 import io.github.chatglm4j.server.chat.InvalidRequestException;
 

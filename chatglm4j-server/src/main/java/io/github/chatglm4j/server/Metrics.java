@@ -1,6 +1,6 @@
 package io.github.chatglm4j.server;
 
-import io.github.chatglm4j.batch.SchedulerStats;
+import io.github.chatglm4j.generate.SchedulerStats;
 
 import java.util.Locale;
 import java.util.Map;

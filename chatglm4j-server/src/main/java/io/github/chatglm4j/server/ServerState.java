@@ -1,6 +1,6 @@
 package io.github.chatglm4j.server;
 
-import io.github.chatglm4j.batch.Ticket;
+import io.github.chatglm4j.generate.Ticket;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

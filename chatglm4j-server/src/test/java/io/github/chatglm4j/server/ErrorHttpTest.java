@@ -186,7 +186,7 @@ class ErrorHttpTest {
             HttpResponse<String> chat = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/chat/completions"))
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{" + HELLO + "}")).build(), HttpResponse.BodyHandlers.ofString());
             error(chat, 503);
-            try (var scheduler = new io.github.chatglm4j.batch.BatchScheduler(new ScriptedModel(64, Scripts.assistant()), Harness.tokenizer(), 1, 1)) {
+            try (var scheduler = new io.github.chatglm4j.generate.BatchScheduler(new ScriptedModel(64, Scripts.assistant()), Harness.tokenizer(), 1, 1)) {
                 loading.ready(new Backend("m", Harness.tokenizer(), new io.github.chatglm4j.chat.PromptBuilder(Harness.tokenizer()), scheduler, 0));
                 HttpResponse<String> ready = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/health")).build(),
                         HttpResponse.BodyHandlers.ofString());

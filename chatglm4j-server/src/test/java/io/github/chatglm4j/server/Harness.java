@@ -2,8 +2,8 @@ package io.github.chatglm4j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.chatglm4j.batch.BatchScheduler;
-import io.github.chatglm4j.batch.StepModel;
+import io.github.chatglm4j.generate.BatchScheduler;
+import io.github.chatglm4j.generate.StepModel;
 import io.github.chatglm4j.chat.PromptBuilder;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 

@@ -1,6 +1,6 @@
 package io.github.chatglm4j.server;
 
-import io.github.chatglm4j.batch.StepModel;
+import io.github.chatglm4j.generate.StepModel;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 
 import java.util.Arrays;

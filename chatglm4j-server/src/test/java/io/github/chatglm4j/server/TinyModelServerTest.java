@@ -3,9 +3,9 @@ package io.github.chatglm4j.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
-import io.github.chatglm4j.batch.BatchScheduler;
-import io.github.chatglm4j.batch.ModelStepper;
-import io.github.chatglm4j.batch.StepModel;
+import io.github.chatglm4j.generate.BatchScheduler;
+import io.github.chatglm4j.generate.ModelStepper;
+import io.github.chatglm4j.generate.StepModel;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationOptions;
 import io.github.chatglm4j.generate.SamplingParams;
@@ -91,7 +91,7 @@ class TinyModelServerTest {
         gated = new GatedModel(new ModelStepper(glm.model(), CONTEXT));
         scheduler = new BatchScheduler(gated, glm.tokenizer(), 4, 16);
         server = OpenAiServer.start(ServerOptions.local(0));
-        server.ready(Backend.of(glm, "tiny-chatglm3", scheduler));
+        server.ready(new Backend("tiny-chatglm3", glm.tokenizer(), glm.prompts(), scheduler, 0));
     }
 
     @AfterAll

@@ -3,6 +3,7 @@ package io.github.chatglm4j.server.chat;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.chatglm4j.chat.AssistantReply;
+import io.github.chatglm4j.chat.ReplySplitter;
 import io.github.chatglm4j.chat.ResponseParser;
 import io.github.chatglm4j.generate.FinishReason;
 
@@ -15,10 +16,10 @@ import java.util.UUID;
  * at most one tool call, then the finish reason. Streaming and non-streaming responses are both built from it, so
  * they agree.
  *
- * <p>A ChatGLM3 tool call is only recognisable from its first line: the reply starts with the tool name (its
- * metadata line) instead of the newline of a plain answer, or, after some text, with {@code <|assistant|>} and the
- * name. So while tools are in play, text is held back until the first line is complete; a blank first line makes
- * the reply text and it streams from then on; anything else is held to the end and parsed with the engine's
+ * <p>Without tools every reply is text ({@link TextRenderer}). With tools, the engine's {@link ReplySplitter} decides
+ * where answer text ends and a call begins (a ChatGLM3 call is only recognisable from its first line: the tool name
+ * instead of the newline of a plain answer, or {@code <|assistant|>} and the name after some text): text streams as
+ * content; from the first call on, everything is held to the end and parsed with the engine's
  * {@link ResponseParser}. A call of a declared tool (or of {@code interpreter} when declared) becomes the tool call;
  * anything else (an undeclared name, a call that cannot be read, e.g. cut off by the token limit) is shown as text.
  */
@@ -43,14 +44,14 @@ public final class ReplyStream {
         }
     }
 
-    private enum Phase { FIRST_LINE, TEXT, CALL }
-
     private final ToolSet tools;
     private final String prefill;
+    private final ReplySplitter splitter;
     private final TextRenderer renderer = new TextRenderer();
     private final StringBuilder raw = new StringBuilder();
+    /** The text from the start of the first call on (held to the end). */
     private final StringBuilder held = new StringBuilder();
-    private Phase phase;
+    private boolean calling;
 
     /**
      * @param tools   the request's tools (inactive: every reply is text)
@@ -59,7 +60,8 @@ public final class ReplyStream {
     public ReplyStream(ToolSet tools, String prefill) {
         this.tools = tools;
         this.prefill = prefill;
-        this.phase = !tools.active() ? Phase.TEXT : prefill.isEmpty() ? Phase.FIRST_LINE : Phase.CALL;
+        this.splitter = new ReplySplitter(prefill);
+        this.calling = tools.active() && splitter.inCall();
     }
 
     /** Feeds decoded text (already cut at a stop string); returns the deltas it completes. */
@@ -68,38 +70,48 @@ public final class ReplyStream {
         if (!tools.active()) {
             return content(renderer.push(text));
         }
-        held.append(text);
-        if (phase == Phase.FIRST_LINE) {
-            int newline = held.indexOf("\n");
-            int assistant = held.indexOf(ASSISTANT);
-            if (assistant >= 0 && (newline < 0 || assistant < newline)) {
-                phase = Phase.CALL;
-            } else if (newline >= 0) {
-                phase = held.substring(0, newline).isBlank() ? Phase.TEXT : Phase.CALL;
-            }
-        }
-        if (phase != Phase.TEXT) {
+        if (calling) {
+            held.append(text);
             return List.of();
         }
-        int assistant = held.indexOf(ASSISTANT);
-        int cut = assistant >= 0 ? assistant : held.length() - partialAssistant(held);
-        String out = renderer.push(held.substring(0, cut));
-        held.delete(0, cut);
-        if (assistant >= 0) {
-            phase = Phase.CALL;
+        var out = new ArrayList<Delta>();
+        for (ReplySplitter.Part part : splitter.push(text)) {
+            if (calling) {
+                break;
+            }
+            switch (part) {
+                case ReplySplitter.Part.Text t -> out.add(new Delta.Content(t.text()));
+                case ReplySplitter.Part.Call c -> {
+                    calling = true;
+                    // the call's segment starts at its <|assistant|>, or with the reply if it opens with the name
+                    int at = raw.lastIndexOf(ASSISTANT);
+                    held.append(raw, Math.max(at, 0), raw.length());
+                    if (!out.isEmpty() || at > 0) {
+                        renderer.continueAfterText();
+                    }
+                }
+                case ReplySplitter.Part.Code c -> { }
+            }
         }
-        return content(out);
+        return out;
     }
 
     /**
      * Ends the turn.
      *
-     * @param reason       why generation ended
-     * @param stoppedByStop the text was cut at a stop string (the generation was then cancelled)
+     * @param reason why generation ended (a stop string ends it with STOP)
      */
-    public Finish finish(FinishReason reason, boolean stoppedByStop) {
+    public Finish finish(FinishReason reason) {
         List<Delta> out = new ArrayList<>();
-        Delta.ToolCall call = tools.active() && phase != Phase.TEXT ? call() : null;
+        if (tools.active() && !calling) {
+            for (ReplySplitter.Part part : splitter.finish()) {
+                if (part instanceof ReplySplitter.Part.Text t) {
+                    out.add(new Delta.Content(t.text()));
+                }
+            }
+            return new Finish(out, finishReason(reason));
+        }
+        Delta.ToolCall call = calling ? call() : null;
         if (call != null) {
             int last = held.lastIndexOf(ASSISTANT);
             if (last > 0) {
@@ -112,11 +124,14 @@ public final class ReplyStream {
         out.addAll(content(renderer.push(held.toString())));
         out.addAll(content(renderer.finish()));
         held.setLength(0);
-        String finish = switch (reason) {
-            case LENGTH -> stoppedByStop ? "stop" : "length";
+        return new Finish(out, finishReason(reason));
+    }
+
+    private static String finishReason(FinishReason reason) {
+        return switch (reason) {
+            case LENGTH -> "length";
             case STOP, TOOL_CALL, CANCELLED -> "stop";
         };
-        return new Finish(out, finish);
     }
 
     private Delta.ToolCall call() {
@@ -135,16 +150,6 @@ public final class ReplyStream {
     /** OpenAI's call ids look like {@code call_} and 24 random characters. */
     static String newCallId() {
         return "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
-    }
-
-    /** Length of the longest suffix of {@code s} that could begin {@code <|assistant|>}. */
-    private static int partialAssistant(CharSequence s) {
-        for (int n = Math.min(ASSISTANT.length() - 1, s.length()); n > 0; n--) {
-            if (ASSISTANT.startsWith(s.subSequence(s.length() - n, s.length()).toString())) {
-                return n;
-            }
-        }
-        return 0;
     }
 
     private static List<Delta> content(String text) {

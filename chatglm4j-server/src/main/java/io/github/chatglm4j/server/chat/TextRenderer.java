@@ -21,6 +21,11 @@ final class TextRenderer {
         return render(partial + text, false);
     }
 
+    /** Continues a reply whose text was shown by someone else: whitespace and {@code <|assistant|>} now separate. */
+    void continueAfterText() {
+        started = true;
+    }
+
     /** Ends the reply: returns what was held back except trailing whitespace. */
     String finish() {
         String out = render(partial, true);

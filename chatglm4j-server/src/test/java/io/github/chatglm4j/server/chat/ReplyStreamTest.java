@@ -25,7 +25,7 @@ class ReplyStreamTest {
         for (String p : pieces) {
             deltas.addAll(stream.push(p));
         }
-        ReplyStream.Finish f = stream.finish(reason, false);
+        ReplyStream.Finish f = stream.finish(reason);
         deltas.addAll(f.deltas());
         var content = new StringBuilder();
         String call = null;
@@ -99,6 +99,9 @@ class ReplyStreamTest {
             assertThat(undeclared).isEqualTo(new Outcome("search\n ```python\ntool_call(q='x')\n```", null, "stop"));
             Outcome cut = run(WEATHER, "", split("get_weather\n ```python\ntool_call(city='Bei", r), FinishReason.LENGTH);
             assertThat(cut).isEqualTo(new Outcome("get_weather\n ```python\ntool_call(city='Bei", null, "length"));
+            Outcome afterText = run(WEATHER, "", split("\n Let me look.<|assistant|> search\n ```python\ntool_call(q='x')\n```", r), FinishReason.STOP);
+            assertThat(afterText).as("text, then an undeclared call shown as text on a new line")
+                    .isEqualTo(new Outcome("Let me look.\nsearch\n ```python\ntool_call(q='x')\n```", null, "stop"));
             Outcome text = run(WEATHER, "", split("\n Sunny today.", r), FinishReason.STOP);
             assertThat(text).isEqualTo(new Outcome("Sunny today.", null, "stop"));
         }

@@ -1,10 +1,8 @@
-package io.github.chatglm4j.batch;
-
-import io.github.chatglm4j.generate.GenerationOptions;
+package io.github.chatglm4j.generate;
 
 /**
- * One generation to schedule: the complete prompt ids (the scheduler reuses whatever prefix a slot already holds)
- * and how to generate. Stop strings are the caller's business; it cancels the ticket when it sees one.
+ * One generation to schedule: the complete prompt ids (the scheduler reuses whatever prefix a slot already holds,
+ * so a conversation sends all of its ids every turn) and how to generate.
  */
 public record BatchRequest(int[] prompt, GenerationOptions options) {
     public BatchRequest {

@@ -1,4 +1,4 @@
-package io.github.chatglm4j.batch;
+package io.github.chatglm4j.generate;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package io.github.chatglm4j.batch;
+package io.github.chatglm4j.generate;
 
 import java.util.Arrays;
 
@@ -6,8 +6,9 @@ import java.util.Arrays;
  * A model slot and the scheduler's view of it: the ids it holds (kept after a request ends, for prefix reuse), the
  * job using it, how much of that job's prompt is computed, and the sampled token waiting to be fed.
  */
-final class SlotState {
-    final StepModel.Slot slot;
+final class Slot {
+    final StepModel.Slot state;
+    /** Read by monitoring and admission threads; written by the scheduler thread. */
     volatile Job job;
     long lastUsed;
     /** The sampled token to feed at the next decode step, or -1. */
@@ -16,8 +17,8 @@ final class SlotState {
     private int length;
     private int promptDone;
 
-    SlotState(StepModel.Slot slot) {
-        this.slot = slot;
+    Slot(StepModel.Slot state) {
+        this.state = state;
     }
 
     int commonPrefix(int[] prompt) {
@@ -29,17 +30,19 @@ final class SlotState {
         return n;
     }
 
-    /** Takes {@code job}, keeping the longest shared prefix; at least the last prompt token is recomputed for its logits. */
-    void assign(Job job, BatchScheduler.Counters counters) {
+    /**
+     * Takes {@code job}, keeping the longest shared prefix; at least the last prompt token is recomputed for its
+     * logits. Returns how many prompt tokens were reused.
+     */
+    int assign(Job job) {
         int keep = Math.min(commonPrefix(job.prompt), job.prompt.length - 1);
-        slot.truncate(keep);
+        state.truncate(keep);
         length = keep;
         promptDone = keep;
         pending = -1;
         job.computed = job.prompt.length - keep;
-        counters.promptTokens += job.prompt.length;
-        counters.cachedPromptTokens += keep;
         this.job = job;
+        return keep;
     }
 
     boolean prefilling() {
@@ -54,7 +57,7 @@ final class SlotState {
     float[] prefillChunk(StepModel model, int chunk) {
         int[] prompt = job.prompt;
         int end = Math.min(prompt.length, promptDone + chunk);
-        float[] logits = model.prefill(slot, Arrays.copyOfRange(prompt, promptDone, end));
+        float[] logits = model.prefill(state, Arrays.copyOfRange(prompt, promptDone, end));
         for (int i = promptDone; i < end; i++) {
             record(prompt[i]);
         }
@@ -67,9 +70,17 @@ final class SlotState {
         record(id);
     }
 
+    /** Ends the slot's job (its tokens stay for prefix reuse). */
+    void release() {
+        job = null;
+        pending = -1;
+        lastUsed = System.nanoTime();
+    }
+
     /** Forgets everything (after a failure the cache contents are unknown). */
     void reset() {
-        slot.truncate(0);
+        release();
+        state.truncate(0);
         length = 0;
         promptDone = 0;
     }

@@ -1,4 +1,4 @@
-package io.github.chatglm4j.server;
+package io.github.chatglm4j.generate;
 
 import java.util.List;
 
@@ -7,18 +7,18 @@ import java.util.List;
  * string; a tail that could still grow into one is held back until the next piece decides. After a stop string,
  * nothing more passes.
  */
-final class StopScanner {
+final class StopStrings {
     private final List<String> stops;
     private final StringBuilder held = new StringBuilder();
-    private boolean stopped;
+    private String matched;
 
-    StopScanner(List<String> stops) {
-        this.stops = stops;
+    StopStrings(List<String> stops) {
+        this.stops = List.copyOf(stops);
     }
 
     /** Feeds a piece; returns the text that is certainly before any stop string. */
     String push(String piece) {
-        if (stopped) {
+        if (matched != null) {
             return "";
         }
         if (stops.isEmpty()) {
@@ -30,10 +30,10 @@ final class StopScanner {
             int at = held.indexOf(s);
             if (at >= 0 && (first < 0 || at < first)) {
                 first = at;
+                matched = s;
             }
         }
         if (first >= 0) {
-            stopped = true;
             String out = held.substring(0, first);
             held.setLength(0);
             return out;
@@ -55,13 +55,18 @@ final class StopScanner {
     }
 
     boolean stopped() {
-        return stopped;
+        return matched != null;
+    }
+
+    /** The stop string that was found, or null. */
+    String matched() {
+        return matched;
     }
 
     /** Length of the longest suffix of {@code text} that is a proper prefix of {@code stop}. */
-    private static int overlap(CharSequence text, String stop) {
+    private static int overlap(StringBuilder text, String stop) {
         for (int n = Math.min(stop.length() - 1, text.length()); n > 0; n--) {
-            if (stop.regionMatches(0, text.toString(), text.length() - n, n)) {
+            if (text.indexOf(stop.substring(0, n), text.length() - n) >= 0) {
                 return n;
             }
         }

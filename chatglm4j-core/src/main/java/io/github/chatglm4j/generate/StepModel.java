@@ -1,4 +1,4 @@
-package io.github.chatglm4j.batch;
+package io.github.chatglm4j.generate;
 
 /**
  * What the scheduler needs from a model: sequences held in slots, prompt chunks fed into one slot, and one decode
@@ -16,7 +16,10 @@ public interface StepModel {
     /** Feeds {@code tokens} after what the slot holds and returns the logits after the last of them. */
     float[] prefill(Slot slot, int[] tokens);
 
-    /** Feeds {@code tokens[i]} into {@code slots[i]} for every i, together, and returns each slot's next logits. */
+    /**
+     * Feeds {@code tokens[i]} into {@code slots[i]} for every i, together, and returns each slot's next logits (row i
+     * for slot i; the rows may be reused by the next call, and the array may be longer than {@code slots}).
+     */
     float[][] decode(Slot[] slots, int[] tokens);
 
     /** One sequence's model state. */

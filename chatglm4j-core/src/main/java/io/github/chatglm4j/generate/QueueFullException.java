@@ -1,4 +1,4 @@
-package io.github.chatglm4j.batch;
+package io.github.chatglm4j.generate;
 
 /** Every slot is busy and the waiting queue is full: the caller should retry later. */
 public final class QueueFullException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.github.chatglm4j.server;
+package io.github.chatglm4j.generate;
 
 import org.junit.jupiter.api.Test;
 
@@ -8,7 +8,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Stop strings found across piece boundaries: the output equals cutting the whole text at the first match. */
-class StopScannerTest {
+class StopStringsTest {
 
     @Test
     void randomTextsAndSplitsMatchTheWholeTextOracle() {
@@ -29,7 +29,7 @@ class StopScannerTest {
             }
             String expected = cut < 0 ? text.toString() : text.substring(0, cut);
 
-            var scanner = new StopScanner(stops);
+            var scanner = new StopStrings(stops);
             var out = new StringBuilder();
             int i = 0;
             while (i < text.length()) {

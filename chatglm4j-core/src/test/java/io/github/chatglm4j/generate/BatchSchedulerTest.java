@@ -1,4 +1,4 @@
-package io.github.chatglm4j.batch;
+package io.github.chatglm4j.generate;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
@@ -42,6 +42,11 @@ class BatchSchedulerTest {
         glm.close();
     }
 
+    /** A scheduler of its own over the tiny model (the model's own one is used by glm.complete for the oracle). */
+    private static BatchScheduler newScheduler(int slots, int queue) {
+        return new BatchScheduler(new ModelStepper(glm.model(), 256), tokenizer, slots, queue);
+    }
+
     private static Generation await(Ticket t) throws Exception {
         return t.result().get(60, TimeUnit.SECONDS);
     }
@@ -54,7 +59,7 @@ class BatchSchedulerTest {
     void oneRequestReproducesTheReferenceGreedyIds() throws Exception {
         int[] want = expected.ints("greedy_ids");
         List<Integer> streamed = new ArrayList<>();
-        try (BatchScheduler s = glm.newScheduler(2, 4)) {
+        try (BatchScheduler s = newScheduler(2, 4)) {
             Generation g = await(s.submit(new BatchRequest(expected.ints("input_ids"), greedy(want.length)),
                     (id, text) -> {
                         if (id >= 0) {
@@ -73,12 +78,12 @@ class BatchSchedulerTest {
         String[] prompts = {"你好", "hello world", "晚上睡不着应该怎么办", "def main():", "1 2 3 4 5 6 7 8 9"};
         int[][] alone = new int[prompts.length][];
         for (int i = 0; i < prompts.length; i++) {
-            alone[i] = glm.complete(glm.completionPrompt(prompts[i]), greedy(12 + i), TokenListener.NONE).ids();
+            alone[i] = glm.complete(glm.prompts().buildCompletion(prompts[i]), greedy(12 + i), TokenListener.NONE).ids();
         }
-        try (BatchScheduler s = glm.newScheduler(3, 8)) {
+        try (BatchScheduler s = newScheduler(3, 8)) {
             List<Ticket> tickets = new ArrayList<>();
             for (int i = 0; i < prompts.length; i++) {
-                tickets.add(s.submit(new BatchRequest(glm.completionPrompt(prompts[i]), greedy(12 + i)), TokenListener.NONE));
+                tickets.add(s.submit(new BatchRequest(glm.prompts().buildCompletion(prompts[i]), greedy(12 + i)), TokenListener.NONE));
             }
             for (int i = 0; i < prompts.length; i++) {
                 assertThat(await(tickets.get(i)).ids()).as("request %d (%s) batched with others", i, prompts[i])
@@ -91,8 +96,8 @@ class BatchSchedulerTest {
 
     @Test
     void aFollowUpTurnOnlyComputesItsNewTokens() throws Exception {
-        try (BatchScheduler s = glm.newScheduler(2, 4)) {
-            int[] first = glm.completionPrompt("你好");
+        try (BatchScheduler s = newScheduler(2, 4)) {
+            int[] first = glm.prompts().buildCompletion("你好");
             Generation g1 = await(s.submit(new BatchRequest(first, greedy(6)), TokenListener.NONE));
             int[] reply = g1.ids();
             // The next request repeats the conversation so far (prompt + reply) and adds 3 tokens.
@@ -216,6 +221,46 @@ class BatchSchedulerTest {
             Generation g = await(s.submit(new BatchRequest(new int[]{1, 2, 3}, greedy(100)), TokenListener.NONE));
             assertThat(g.ids()).hasSize(5);
             assertThat(g.finishReason()).isEqualTo(FinishReason.LENGTH);
+        }
+    }
+
+    /** Byte-piece ids of ASCII text: id = byte + 3 in ChatGLM3's vocabulary. */
+    static int[] bytePieces(String ascii) {
+        return ascii.chars().map(c -> c + 3).toArray();
+    }
+
+    @Test
+    void aStopStringEndsGenerationOnTheSchedulerThreadWithNoTokenAfterIt() throws Exception {
+        int[] reply = bytePieces("ab stop cd stop");
+        var model = new ScriptedStepModel(100, 128, tokens -> reply[Math.min(tokens.length - 1, reply.length - 1)]);
+        var streamed = new StringBuilder();
+        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
+            var options = greedy(50).withStopStrings(List.of("stop"));
+            Generation g = await(s.submit(new BatchRequest(new int[]{1}, options), (id, text) -> streamed.append(text)));
+            assertThat(g.text()).isEqualTo("ab ");
+            assertThat(streamed).as("held-back \"st\", \"sto\" never reach the listener").hasToString("ab ");
+            assertThat(g.finishReason()).isEqualTo(FinishReason.STOP);
+            assertThat(g.stopString()).isEqualTo("stop");
+            assertThat(g.stopId()).isEqualTo(-1);
+            assertThat(g.ids()).as("generated up to the token that completed the stop string").containsExactly(bytePieces("ab stop"));
+            // 7 tokens: the first from the prompt pass, the last never fed, so exactly 6 decode steps
+            assertThat(model.decodeBatchSizes).hasSize(6);
+        }
+    }
+
+    @Test
+    void textThatOnlyLooksLikeAStopStringIsReleasedAtTheEnd() throws Exception {
+        int[] reply = bytePieces("ab st");
+        var model = new ScriptedStepModel(100, 128, tokens -> tokens.length > reply.length ? 2 : reply[tokens.length - 1]);
+        var streamed = new StringBuilder();
+        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
+            var options = greedy(50).withStopStrings(List.of("stop"));
+            Generation g = await(s.submit(new BatchRequest(new int[]{1}, options), (id, text) -> streamed.append(text)));
+            assertThat(g.finishReason()).isEqualTo(FinishReason.STOP);
+            assertThat(g.stopId()).isEqualTo(2);
+            assertThat(g.stopString()).isNull();
+            assertThat(g.text()).isEqualTo("ab st");
+            assertThat(streamed).hasToString("ab st");
         }
     }
 }

@@ -1,9 +1,5 @@
-package io.github.chatglm4j.batch;
+package io.github.chatglm4j.generate;
 
-import io.github.chatglm4j.generate.ContextOverflowException;
-import io.github.chatglm4j.generate.FinishReason;
-import io.github.chatglm4j.generate.Generation;
-import io.github.chatglm4j.generate.TokenListener;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 
 import java.util.ArrayDeque;
@@ -13,13 +9,16 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Continuous batching: up to {@code slots} requests generate at the same time, and every decode step advances all
- * of them by one token in one batched model pass. Requests join and leave between steps. Prompts are computed in
+ * The token loop of the engine, for the library, the CLI and the server alike (one request alone is a batch of
+ * one). Continuous batching: up to {@code slots} requests generate at the same time, and every decode step advances
+ * all of them by one token in one batched model pass. Requests join and leave between steps. Prompts are computed in
  * chunks interleaved with decode steps, so a long new prompt delays running streams by one chunk at a time instead
  * of its whole length. A finished slot keeps its tokens: a new request goes to the free slot sharing the longest
  * prefix with its prompt (a conversation's next turn only computes its new tokens).
  *
- * <p>One scheduler thread drives the model; listeners are called on it and must not block for long.
+ * <p>One scheduler thread drives the model and decides, after every token, whether a request ends: stop id, stop
+ * string, token limit, context size or cancellation ({@link GenerationOptions}). Listeners are called on that thread
+ * and must not block; {@link TokenQueue} hands the text to the caller's thread instead.
  */
 public final class BatchScheduler implements AutoCloseable {
     /** Prompt tokens computed between two decode steps while other requests are generating. */
@@ -30,7 +29,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final StepModel model;
     private final ChatGLMTokenizer tokenizer;
     private final int queueCapacity;
-    private final SlotState[] slots;
+    private final Slot[] slots;
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
@@ -54,9 +53,9 @@ public final class BatchScheduler implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.queueCapacity = queueCapacity;
-        this.slots = new SlotState[slots];
+        this.slots = new Slot[slots];
         for (int i = 0; i < slots; i++) {
-            this.slots[i] = new SlotState(model.newSlot());
+            this.slots[i] = new Slot(model.newSlot());
         }
         this.thread = Thread.ofPlatform().name("chatglm-scheduler").daemon().start(this::loop);
     }
@@ -67,7 +66,8 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * Queues a request. The listener receives each generated token's text on the scheduler thread.
+     * Queues a request. The listener receives each generated token's text on the scheduler thread (text held
+     * back by a possible stop string arrives with a later token, or with id -1 at the end).
      *
      * @throws ContextOverflowException if the prompt leaves no room to generate
      * @throws QueueFullException       if every slot is busy and the queue is full
@@ -77,7 +77,11 @@ public final class BatchScheduler implements AutoCloseable {
         if (prompt.length >= model.contextSize()) {
             throw new ContextOverflowException(prompt.length, model.contextSize());
         }
-        Job job = new Job(prompt, request, listener, tokenizer);
+        Job job = new Job(request, listener, tokenizer);
+        if (request.options().maxNewTokens() == 0) {
+            job.finish(FinishReason.LENGTH, -1);
+            return job;
+        }
         lock.lock();
         try {
             if (closed) {
@@ -99,7 +103,7 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             int running = 0;
-            for (SlotState s : slots) {
+            for (Slot s : slots) {
                 if (s.job != null) {
                     running++;
                 }
@@ -112,7 +116,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     private int freeSlots() {
         int free = 0;
-        for (SlotState s : slots) {
+        for (Slot s : slots) {
             if (s.job == null) {
                 free++;
             }
@@ -156,10 +160,9 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (SlotState s : slots) {
+        for (Slot s : slots) {
             if (s.job != null) {
-                s.job.finish(FinishReason.CANCELLED, -1);
-                s.job = null;
+                release(s, FinishReason.CANCELLED, -1);
             }
         }
     }
@@ -180,13 +183,16 @@ public final class BatchScheduler implements AutoCloseable {
                     return false;
                 });
                 while (!queue.isEmpty()) {
-                    SlotState slot = bestFreeSlot(queue.peekFirst().prompt);
+                    Slot slot = bestFreeSlot(queue.peekFirst().prompt);
                     if (slot == null) {
                         break;
                     }
-                    slot.assign(queue.pollFirst(), counters);
+                    Job job = queue.pollFirst();
+                    int reused = slot.assign(job);
+                    counters.promptTokens += job.prompt.length;
+                    counters.cachedPromptTokens += reused;
                 }
-                for (SlotState s : slots) {
+                for (Slot s : slots) {
                     if (s.job != null) {
                         return true;
                     }
@@ -199,10 +205,10 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /** The free slot whose tokens share the longest prefix with {@code prompt}; ties go to the least recently used. */
-    private SlotState bestFreeSlot(int[] prompt) {
-        SlotState best = null;
+    private Slot bestFreeSlot(int[] prompt) {
+        Slot best = null;
         int bestCommon = -1;
-        for (SlotState s : slots) {
+        for (Slot s : slots) {
             if (s.job != null) {
                 continue;
             }
@@ -217,19 +223,19 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Prompt chunks for slots still computing their prompts, then one decode step for all the others. */
     private void step() {
-        for (SlotState s : slots) {
+        for (Slot s : slots) {
             if (s.job != null && s.job.isCancelled()) {
                 release(s, FinishReason.CANCELLED, -1);
             }
         }
         boolean othersDecoding = false;
-        for (SlotState s : slots) {
+        for (Slot s : slots) {
             othersDecoding |= s.job != null && !s.prefilling();
         }
         // Prompts get a token budget per step: small while other requests wait for their next token, large when
         // nobody waits. Several short prompts arriving together are all computed before the first decode step.
         int budget = othersDecoding ? PREFILL_CHUNK : PREFILL_CHUNK_ALONE;
-        for (SlotState s : slots) {
+        for (Slot s : slots) {
             if (budget <= 0) {
                 break;
             }
@@ -246,8 +252,8 @@ public final class BatchScheduler implements AutoCloseable {
                 }
             }
         }
-        List<SlotState> decoding = new ArrayList<>(slots.length);
-        for (SlotState s : slots) {
+        List<Slot> decoding = new ArrayList<>(slots.length);
+        for (Slot s : slots) {
             if (s.job != null && !s.prefilling() && s.pending >= 0) {
                 decoding.add(s);
             }
@@ -258,8 +264,8 @@ public final class BatchScheduler implements AutoCloseable {
         StepModel.Slot[] batch = new StepModel.Slot[decoding.size()];
         int[] tokens = new int[batch.length];
         for (int i = 0; i < batch.length; i++) {
-            SlotState s = decoding.get(i);
-            batch[i] = s.slot;
+            Slot s = decoding.get(i);
+            batch[i] = s.state;
             tokens[i] = s.pending;
         }
         long t0 = System.nanoTime();
@@ -268,64 +274,48 @@ public final class BatchScheduler implements AutoCloseable {
         counters.decodeNanos += dt;
         counters.decodeSteps++;
         for (int i = 0; i < batch.length; i++) {
-            SlotState s = decoding.get(i);
+            Slot s = decoding.get(i);
             s.fed(tokens[i]);
             s.job.decodeNanos += dt;
             consume(s, logits[i]);
         }
     }
 
-    /** Samples from {@code logits}, streams the token and decides whether the job goes on. */
-    private void consume(SlotState s, float[] logits) {
+    /** Lets the job sample, stream and decide from {@code logits}; frees the slot if the job has ended. */
+    private void consume(Slot s, float[] logits) {
         Job job = s.job;
         s.pending = -1;
-        if (job.isCancelled()) {
-            release(s, FinishReason.CANCELLED, -1);
-            return;
+        int before = job.generated();
+        int next = job.advance(logits, model.contextSize());
+        if (job.generated() > before) {
+            counters.generatedTokens++;
+            if (before == 0) {
+                counters.firstTokenNanos += System.nanoTime() - job.submitted;
+                counters.firstTokens++;
+            }
         }
-        int id = job.sampler.sample(logits, job.context, job.contextLength, job.prompt.length);
-        if (job.options().isStop(id)) {
-            release(s, FinishReason.STOP, id);
-            return;
+        if (next < 0) {
+            release(s, job.ending, job.endingStopId);
+        } else {
+            s.pending = next;
         }
-        if (job.generated == 0) {
-            counters.firstTokenNanos += System.nanoTime() - job.submitted;
-            counters.firstTokens++;
-        }
-        job.append(id);
-        counters.generatedTokens++;
-        try {
-            job.emit(id);
-        } catch (RuntimeException e) {
-            job.cancel(); // the listener's consumer is gone (e.g. the client disconnected)
-            release(s, FinishReason.CANCELLED, -1);
-            return;
-        }
-        if (job.generated >= job.options().maxNewTokens() || job.contextLength >= model.contextSize()) {
-            release(s, FinishReason.LENGTH, -1);
-            return;
-        }
-        s.pending = id;
     }
 
-    private void release(SlotState s, FinishReason reason, int stopId) {
+    /** Frees the slot, then completes the job: whoever waits for the result sees the scheduler's books updated. */
+    private void release(Slot s, FinishReason reason, int stopId) {
         Job job = s.job;
-        s.job = null;
-        s.pending = -1;
-        s.lastUsed = System.nanoTime();
         counters.finished++;
+        s.release();
         job.finish(reason, stopId);
     }
 
     private void failAll(Throwable e) {
-        for (SlotState s : slots) {
+        for (Slot s : slots) {
             if (s.job != null) {
                 Job job = s.job;
-                s.job = null;
-                s.pending = -1;
                 s.reset();
                 counters.finished++;
-                job.result().completeExceptionally(e);
+                job.fail(e);
             }
         }
     }

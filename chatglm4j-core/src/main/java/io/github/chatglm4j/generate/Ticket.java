@@ -1,4 +1,4 @@
-package io.github.chatglm4j.batch;
+package io.github.chatglm4j.generate;
 
 import io.github.chatglm4j.generate.Generation;
 

@@ -1,0 +1,98 @@
+package io.github.chatglm4j.generate;
+
+import io.github.chatglm4j.testing.Fixtures;
+import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The hand-over of streamed text from the scheduler thread to the waiting thread. */
+class TokenStreamTest {
+    static ChatGLMTokenizer tokenizer;
+
+    @BeforeAll
+    static void load() {
+        tokenizer = ChatGLMTokenizer.load(Fixtures.tinyModel().resolve("tokenizer.model"));
+    }
+
+    private static GenerationOptions greedy(int max) {
+        return GenerationOptions.completion(SamplingParams.greedy(), max);
+    }
+
+    @Test
+    void theSinkRunsOnTheWaitingThreadAndSeesEveryToken() {
+        int[] reply = BatchSchedulerTest.bytePieces("hello");
+        var model = new ScriptedStepModel(100, 128, tokens -> reply[Math.min(tokens.length - 1, reply.length - 1)]);
+        List<Thread> threads = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
+        var text = new StringBuilder();
+        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
+            Generation g = TokenStream.submit(s, new BatchRequest(new int[]{1}, greedy(5))).drain((id, t) -> {
+                threads.add(Thread.currentThread());
+                ids.add(id);
+                text.append(t);
+            });
+            assertThat(threads).containsOnly(Thread.currentThread());
+            assertThat(ids).containsExactly(107, 104, 111, 111, 114);
+            assertThat(text).hasToString("hello");
+            assertThat(g.text()).isEqualTo("hello");
+        }
+    }
+
+    @Test
+    void aFailingSinkCancelsTheRequestAndTheFailurePropagates() throws Exception {
+        var model = new ScriptedStepModel(1000, 64, tokens -> 20);
+        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
+            TokenStream stream = TokenStream.submit(s, new BatchRequest(new int[]{1}, greedy(900)));
+            assertThatThrownBy(() -> stream.drain((id, t) -> {
+                throw new IOException("client went away");
+            })).isInstanceOf(IOException.class);
+            Generation g = stream.ticket().result().get(60, TimeUnit.SECONDS);
+            assertThat(g.finishReason()).isEqualTo(FinishReason.CANCELLED);
+            assertThat(g.ids().length).isLessThan(900);
+        }
+    }
+
+    @Test
+    void interruptingTheWaiterCancelsAndKeepsTheInterruptFlag() throws Exception {
+        var model = new ScriptedStepModel(1000, 64, tokens -> 20);
+        var first = new CountDownLatch(1);
+        AtomicReference<Generation> result = new AtomicReference<>();
+        AtomicReference<Boolean> flag = new AtomicReference<>();
+        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                TokenStream stream = TokenStream.submit(s, new BatchRequest(new int[]{1}, greedy(900)));
+                result.set(stream.drain((id, t) -> first.countDown()));
+                flag.set(Thread.currentThread().isInterrupted());
+            });
+            first.await();
+            waiter.interrupt();
+            waiter.join();
+        }
+        assertThat(result.get().finishReason()).isEqualTo(FinishReason.CANCELLED);
+        assertThat(flag.get()).as("interrupt flag restored").isTrue();
+    }
+
+    @Test
+    void aModelFailureBecomesGenerationFailedException() {
+        var model = new ScriptedStepModel(100, 64, tokens -> {
+            throw new IllegalStateException("out of native memory");
+        });
+        try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
+            TokenStream stream = TokenStream.submit(s, new BatchRequest(new int[]{1}, greedy(5)));
+            assertThatThrownBy(() -> stream.drain((id, t) -> { }))
+                    .isInstanceOf(GenerationFailedException.class)
+                    .hasRootCauseInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("out of native memory");
+        }
+    }
+}
