@@ -1,7 +1,7 @@
 package io.github.chatglm4j.cli;
 
+import io.github.chatglm4j.checkpoint.FileType;
 import io.github.chatglm4j.checkpoint.GgufModelWriter;
-import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.quant.Quantization;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,8 +12,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -36,34 +34,29 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.gguf", description = "GGUF file to write.")
     Path output;
 
-    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16", completionCandidates = MatrixTypes.class,
-            description = "Matrix type: one of ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16", completionCandidates = RandomModelCommand.FileTypes.class,
+            description = {"Matrix types, one of llama.cpp's file types: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+                    "f32 … q5_1 put every matrix in that type (as chatglm.cpp); the K-quant and IQ4 types are typed per "
+                            + "tensor as llama-quantize types them (q4_k_m: Q4_K, Q5_K and Q6_K, with Q5_0/Q8_0 where rows "
+                            + "are not whole 256-blocks)."})
     String type;
 
     @Option(names = "--force", description = "Replace FILE.gguf if it exists.")
     boolean force;
 
-    /** The matrix types of a converted file: the float types and the quantization targets of the type table. */
-    static final class MatrixTypes implements Iterable<String> {
-        static boolean accepts(TensorType t) {
-            return !t.isQuantized() || t.isQuantTarget();
-        }
-
-        @Override
-        public Iterator<String> iterator() {
-            return Arrays.stream(TensorType.values()).filter(MatrixTypes::accepts).map(TensorType::label).iterator();
-        }
-    }
-
     ConvertCommand(Io io) {
         this.io = io;
     }
 
+    /** chatglm.cpp's types (the floats and the load-time quantization targets) keep every matrix in that type. */
+    private static boolean uniform(FileType type) {
+        return !type.base().isQuantized() || type.base().isQuantTarget();
+    }
+
     @Override
     public Integer call() throws IOException {
-        TensorType target = TensorType.parse(type).filter(MatrixTypes::accepts).orElseThrow(() ->
-                new ParameterException(spec.commandLine(), "--type must be one of " + String.join(", ", new MatrixTypes())
-                        + ", got '" + type + "'"));
+        FileType target = FileType.parse(type).orElseThrow(() -> new ParameterException(spec.commandLine(),
+                "--type must be one of " + String.join(", ", new RandomModelCommand.FileTypes()) + ", got '" + type + "'"));
         if (!Files.isDirectory(model)) {
             throw new CliException(model + ": " + (Files.exists(model) ? "not a directory" : "no such directory")
                     + " (convert reads a Hugging Face checkpoint directory)");
@@ -74,7 +67,7 @@ final class ConvertCommand implements Callable<Integer> {
         var bar = new ProgressBar(io, true);
         long t0 = System.nanoTime();
         try {
-            GgufModelWriter.convert(model, output, target, Quantization::quantizeRow, bar, force);
+            GgufModelWriter.convert(model, output, c -> uniform(target) ? target.pure() : target.policy(c), Quantization::quantizeRow, bar, force);
         } finally {
             bar.finishLine();
         }

@@ -35,13 +35,13 @@ class RandomGgufWriterTest {
         return m;
     }
 
-    private static long bytes(ChatGLMConfig c, RandomGgufWriter.Mix mix) {
+    private static long bytes(ChatGLMConfig c, FileType mix) {
         return RandomGgufWriter.plan(c, mix).stream().mapToLong(GgufModelWriter.PlannedTensor::byteSize).sum();
     }
 
     @Test
     void q4KmMixesTypesAsLlamaQuantizeDoesForChatGLM3() {
-        Map<String, TensorType> t = types(RandomGgufWriter.plan(sixB(), RandomGgufWriter.Mix.Q4_K_M));
+        Map<String, TensorType> t = types(RandomGgufWriter.plan(sixB(), FileType.Q4_K_M));
         // Types observed in a llama-quantize Q4_K_M file of chatglm3-6b (../shared/docs/peers-cpp.md).
         assertThat(t.get("token_embd.weight")).isEqualTo(TensorType.Q4_K);
         assertThat(t.get("output.weight")).isEqualTo(TensorType.Q6_K);
@@ -57,7 +57,7 @@ class RandomGgufWriterTest {
 
     @Test
     void q4_0KeepsTheOutputLayerInQ6K() {
-        Map<String, TensorType> t = types(RandomGgufWriter.plan(sixB(), RandomGgufWriter.Mix.Q4_0));
+        Map<String, TensorType> t = types(RandomGgufWriter.plan(sixB(), FileType.Q4_0));
         assertThat(t.get("output.weight")).isEqualTo(TensorType.Q6_K);
         assertThat(t.get("token_embd.weight")).isEqualTo(TensorType.Q4_0);
         assertThat(t.get("blk.27.ffn_down.weight")).isEqualTo(TensorType.Q4_0);
@@ -68,10 +68,10 @@ class RandomGgufWriterTest {
         // File sizes llama-quantize wrote for chatglm3-6b (peers-cpp.md); ours differ only by the header
         // (vocabulary strings and metadata, a few MB).
         ChatGLMConfig c = sixB();
-        assertThat((double) bytes(c, RandomGgufWriter.Mix.Q4_0)).isCloseTo(3_583_284_256.0, within(5e6));
-        assertThat((double) bytes(c, RandomGgufWriter.Mix.Q8_0)).isCloseTo(6_636_229_664.0, within(5e6));
-        assertThat((double) bytes(c, RandomGgufWriter.Mix.Q4_K_M)).isCloseTo(4_140_209_184.0, within(5e6));
-        assertThat((double) bytes(c, RandomGgufWriter.Mix.F16)).isCloseTo(12_489_249_760.0, within(5e6));
+        assertThat((double) bytes(c, FileType.Q4_0)).isCloseTo(3_583_284_256.0, within(5e6));
+        assertThat((double) bytes(c, FileType.Q8_0)).isCloseTo(6_636_229_664.0, within(5e6));
+        assertThat((double) bytes(c, FileType.Q4_K_M)).isCloseTo(4_140_209_184.0, within(5e6));
+        assertThat((double) bytes(c, FileType.F16)).isCloseTo(12_489_249_760.0, within(5e6));
     }
 
     @Test
@@ -79,8 +79,8 @@ class RandomGgufWriterTest {
         ChatGLMConfig c = ChatGLMConfig.read(Fixtures.tinyModel().resolve("config.json"));
         ChatGLMTokenizer tok = ChatGLMTokenizer.load(Fixtures.tinyModel().resolve("tokenizer.model"));
         Path out = tmp.resolve("random.gguf");
-        RandomGgufWriter.write(out, c, tok, RandomGgufWriter.Mix.Q4_K_M, 7, 2, LoadProgress.NONE, false);
-        Map<String, TensorType> planned = types(RandomGgufWriter.plan(c, RandomGgufWriter.Mix.Q4_K_M));
+        RandomGgufWriter.write(out, c, tok, FileType.Q4_K_M, 7, 2, LoadProgress.NONE, false);
+        Map<String, TensorType> planned = types(RandomGgufWriter.plan(c, FileType.Q4_K_M));
         try (GgufFile f = GgufFile.open(out)) {
             assertThat(f.tensors()).hasSize(planned.size());
             f.tensors().forEach(t -> assertThat(t.type()).as(t.name()).isEqualTo(planned.get(t.name())));
