@@ -1,5 +1,6 @@
 package io.github.chatglm4j;
 
+import io.github.chatglm4j.testing.Numbers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.chatglm4j.format.LoadProgress;
@@ -94,8 +95,8 @@ class RepackedLoadTest {
             float[] lb = mb.logits(hb, 0);
             assertClose(la, lb, 3e-2f, "prompt logits");
             for (int step = 0; step < 12; step++) {
-                int next = argmax(lb);
-                assertThat(argmax(la)).as("greedy token %d", step).isEqualTo(next);
+                int next = Numbers.argmax(lb);
+                assertThat(Numbers.argmax(la)).as("greedy token %d", step).isEqualTo(next);
                 la = ma.decodeBatch(new KvCache[]{ca}, new int[]{next})[0];
                 lb = mb.decodeBatch(new KvCache[]{cb}, new int[]{next})[0];
                 assertClose(la, lb, 3e-2f, "decode logits step " + step);
@@ -120,15 +121,5 @@ class RepackedLoadTest {
                 throw new AssertionError(what + ": logit " + i + " is " + a[i] + " repacked, " + b[i] + " as stored (max |logit| " + max + ")");
             }
         }
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -82,7 +82,8 @@ final class BenchCommand implements Callable<Integer> {
         this.io = io;
     }
 
-    record Result(String test, int nPrompt, int nGen, int streams, int threads, String type, double[] tokensPerSecond) {
+    /** @param tokens tokens the engine actually processed in each run (prompt tokens, or generated tokens of all streams) */
+    record Result(String test, int nPrompt, int nGen, int streams, int threads, String type, long tokens, double[] tokensPerSecond) {
         double mean() {
             return Arrays.stream(tokensPerSecond).average().orElse(0);
         }
@@ -199,7 +200,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             tps[r] = ids.length * 1e9 / (System.nanoTime() - start);
         }
-        return new Result(nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, nPrompt, nGen, 1, glm.threads(), type, tps);
+        return new Result(nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, nPrompt, nGen, 1, glm.threads(), type,
+                nPrompt > 0 ? nPrompt : nGen, tps);
     }
 
     /** {@code streams} requests of {@code nGen} tokens each, decoded together by the model's scheduler. */
@@ -208,19 +210,20 @@ final class BenchCommand implements Callable<Integer> {
         // No stop ids, so that every stream generates exactly nGen tokens.
         var options = new GenerationOptions(SamplingParams.greedy(), nGen, new int[0], List.of(), null);
         BatchScheduler scheduler = glm.scheduler();
+        long tokens = 0;
         for (int r = 0; r < repetitions; r++) {
             long start = System.nanoTime();
             List<Ticket> tickets = new ArrayList<>();
             for (int s = 0; s < streams; s++) {
                 tickets.add(scheduler.submit(new BatchRequest(randomIds(random, 1), options), TokenListener.NONE));
             }
-            long tokens = 0;
+            tokens = 0;
             for (Ticket t : tickets) {
                 tokens += t.result().join().ids().length;
             }
             tps[r] = tokens * 1e9 / (System.nanoTime() - start);
         }
-        return new Result("tg" + nGen, 0, nGen, streams, glm.threads(), type, tps);
+        return new Result("tg" + nGen, 0, nGen, streams, glm.threads(), type, tokens, tps);
     }
 
     private void report(Result r, double loadSeconds) {
@@ -235,6 +238,7 @@ final class BenchCommand implements Callable<Integer> {
             line.put("kv_type", kvType);
             line.put("kv_cache_bytes", kvBytes);
             line.put("repetitions", r.tokensPerSecond().length);
+            line.put("tokens", r.tokens());
             line.put("tokens_per_second", round(r.mean()));
             line.put("stddev", round(r.stddev()));
             line.put("load_seconds", round(loadSeconds));

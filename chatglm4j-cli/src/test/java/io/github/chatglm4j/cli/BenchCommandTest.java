@@ -18,6 +18,7 @@ class BenchCommandTest {
         assertThat(lines).extracting(l -> l.get("test").asText()).containsExactly("pp8", "pp4", "tg3");
         assertThat(lines).extracting(l -> l.get("n_prompt").asInt()).containsExactly(8, 4, 0);
         assertThat(lines).extracting(l -> l.get("n_gen").asInt()).containsExactly(0, 0, 3);
+        assertThat(lines).extracting(l -> l.get("tokens").asLong()).containsExactly(8L, 4L, 3L);
         for (JsonNode l : lines) {
             assertThat(l.get("threads").asInt()).isEqualTo(1);
             assertThat(l.get("type").asText()).as("the tiny model's weights are float16").isEqualTo("F16");
@@ -48,6 +49,8 @@ class BenchCommandTest {
         List<JsonNode> lines = run.outLines().stream().map(Cli::json).toList();
         assertThat(lines).extracting(l -> l.get("test").asText()).containsExactly("tg5", "tg5");
         assertThat(lines).extracting(l -> l.get("streams").asInt()).containsExactly(1, 3);
+        assertThat(lines).extracting(l -> l.get("tokens").asLong()).as("every stream generated all 5 tokens (no early stop)")
+                .containsExactly(5L, 15L);
         assertThat(lines).allSatisfy(l -> assertThat(l.get("tokens_per_second").asDouble()).isPositive());
     }
 

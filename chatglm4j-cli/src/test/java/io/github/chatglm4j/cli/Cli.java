@@ -1,5 +1,6 @@
 package io.github.chatglm4j.cli;
 
+import io.github.chatglm4j.testing.Fixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -50,12 +51,7 @@ final class Cli {
     }
 
     static Path fixtures() {
-        String p = System.getProperty("chatglm.fixtures");
-        Path root = Path.of(p != null ? p : "../../shared/fixtures");
-        if (!Files.isDirectory(root)) {
-            throw new IllegalStateException("fixtures not found at " + root.toAbsolutePath() + " (set -Dchatglm.fixtures)");
-        }
-        return root;
+        return Fixtures.root();
     }
 
     static Path tiny() {

@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,26 +24,16 @@ class ServeCommandTest {
 
     @Test
     void servesTheModelUntilStopped() throws Exception {
-        var out = new ByteArrayOutputStream();
+        var out = new SignallingOutput();
         var err = new ByteArrayOutputStream();
         var o = new PrintStream(out, true, StandardCharsets.UTF_8);
         var e = new PrintStream(err, true, StandardCharsets.UTF_8);
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Main.run(new String[]{"serve", "-m", Cli.tiny().toString(),
                 "--port", "0", "--ctx", "256", "--parallel", "2", "--api-key", "k", "-t", "1"}, Io.plain(new ByteArrayInputStream(new byte[0]), o, e)));
-        String base = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (base == null) {
-            Matcher m = URL.matcher(out.toString(StandardCharsets.UTF_8));
-            if (m.find()) {
-                base = m.group(1);
-            } else if (exit.isDone() || System.nanoTime() > deadline) {
-                throw new AssertionError("no ready line; stdout: " + out + " stderr: " + err);
-            } else {
-                Thread.onSpinWait();
-            }
-        }
+        out.watch(exit);
+        String base = out.await(URL, exit).group(1);
         try {
-            assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).as("one ready line on stdout").hasSize(1);
+            assertThat(out.toString().lines().toList()).as("one ready line on stdout").hasSize(1);
             var http = HttpClient.newHttpClient();
             String root = base.substring(0, base.length() - "/v1".length());
             assertThat(http.send(HttpRequest.newBuilder(URI.create(root + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode())

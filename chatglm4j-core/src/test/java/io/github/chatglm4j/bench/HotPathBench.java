@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * Allocation and time of the per-token hot path outside the weight kernels: one decode pass of a 2-layer model of
  * chatglm3-6b's width (Q8_0), a 128-token prompt pass, and one sampling step over 65024 logits. Not a test: run
  * with {@code mvn -pl chatglm4j-core test-compile exec:java} or from an IDE, e.g.
- * {@code java -cp ... io.github.chatglm4j.bench.HotPathBench [model.gguf]}; prints numbers for docs/performance.md.
+ * {@code java -cp ... io.github.chatglm4j.bench.HotPathBench [model.gguf]} ({@code -Dfresh=true}: a new workspace per pass,
+ * as before workspaces existed); prints numbers for docs/performance.md.
  */
 public final class HotPathBench {
     private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -43,24 +44,26 @@ public final class HotPathBench {
             SplittableRandom random = new SplittableRandom(7);
             int[] prompt = random.ints(128, 100, 60000).toArray();
             KvCache cache = model.newCache(1024);
+            // the scheduler's way: one workspace reused by every pass (before it existed, each pass allocated its own)
+            ChatGLMModel.Workspace ws = Boolean.getBoolean("fresh") ? null : model.newWorkspace();
             for (int warm = 0; warm < 3; warm++) {
                 cache.truncate(0);
-                model.feed(cache, prompt);
+                feed(model, cache, prompt, ws);
                 for (int i = 0; i < 20; i++) {
-                    model.decodeBatch(new KvCache[]{cache}, new int[]{random.nextInt(100, 60000)});
+                    decode(model, cache, random.nextInt(100, 60000), ws);
                 }
             }
             cache.truncate(0);
             long a0 = allocated();
             long t0 = System.nanoTime();
-            model.feed(cache, prompt);
+            feed(model, cache, prompt, ws);
             long prefillBytes = allocated() - a0;
             double prefillMs = (System.nanoTime() - t0) / 1e6;
             int steps = 64;
             a0 = allocated();
             t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
-                model.decodeBatch(new KvCache[]{cache}, new int[]{random.nextInt(100, 60000)});
+                decode(model, cache, random.nextInt(100, 60000), ws);
             }
             double stepMs = (System.nanoTime() - t0) / 1e6 / steps;
             long stepBytes = (allocated() - a0) / steps;
@@ -94,6 +97,22 @@ public final class HotPathBench {
                 }
                 System.out.printf(Locale.ROOT, "sample, %s: %.3f ms, %.1f KB allocated%n", names[p], nanos / 1e6 / (n / 2), bytes / 1e3 / (n / 2));
             }
+        }
+    }
+
+    private static void feed(ChatGLMModel model, KvCache cache, int[] ids, ChatGLMModel.Workspace ws) {
+        if (ws == null) {
+            model.feed(cache, ids);
+        } else {
+            model.feed(cache, ids, ws);
+        }
+    }
+
+    private static void decode(ChatGLMModel model, KvCache cache, int id, ChatGLMModel.Workspace ws) {
+        if (ws == null) {
+            model.decodeBatch(new KvCache[]{cache}, new int[]{id});
+        } else {
+            model.decodeBatch(new KvCache[]{cache}, new int[]{id}, ws);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.checkpoint;
 
+import io.github.chatglm4j.testing.Numbers;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.model.ChatGLMModel;
@@ -64,13 +65,13 @@ class GgufModelTest {
             List<float[]> layers = new ArrayList<>();
             float[] normed = model.forward(new KvCache(model.config(), 256, io.github.chatglm4j.model.KvType.F32), ids, (layer, hidden, n) -> layers.add(hidden.clone()));
             for (int l = 0; l < model.config().numLayers(); l++) {
-                assertClose(e.floats("hidden.layer" + l), layers.get(l), fixture + " " + type + " hidden.layer" + l);
+                Numbers.assertClose(e.floats("hidden.layer" + l), layers.get(l), TOLERANCE, fixture + " " + type + " hidden.layer" + l);
             }
             int vocab = model.config().vocabSize();
             int[] positions = e.ints("logits_positions");
             float[] logits = e.floats("logits");
             for (int i = 0; i < positions.length; i++) {
-                assertClose(Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), model.logits(normed, positions[i]),
+                Numbers.assertClose(Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), model.logits(normed, positions[i]), TOLERANCE,
                         fixture + " " + type + " logits at position " + positions[i]);
             }
         }
@@ -89,7 +90,7 @@ class GgufModelTest {
             float[] decodeLogits = e.floats("decode_logits");
             for (int i = 0; i < decodeIds.length; i++) {
                 float[] got = model.logits(model.feed(cache, new int[]{decodeIds[i]}), 0);
-                assertClose(Arrays.copyOfRange(decodeLogits, i * vocab, (i + 1) * vocab), got, fixture + " " + type + " decode step " + i);
+                Numbers.assertClose(Arrays.copyOfRange(decodeLogits, i * vocab, (i + 1) * vocab), got, TOLERANCE, fixture + " " + type + " decode step " + i);
             }
 
             int[] want = e.ints("greedy_ids");
@@ -97,7 +98,7 @@ class GgufModelTest {
             float[] logits = model.logits(model.feed(cache, e.ints("input_ids")), 0);
             int[] got = new int[want.length];
             for (int i = 0; i < want.length; i++) {
-                got[i] = argmax(logits);
+                got[i] = Numbers.argmax(logits);
                 logits = model.logits(model.feed(cache, new int[]{got[i]}), 0);
             }
             assertThat(got).as("%s %s greedy ids", fixture, type).containsExactly(want);
@@ -134,7 +135,7 @@ class GgufModelTest {
                 }
                 assertThat(worst).as("max |difference| at position %d", positions[i]).isLessThanOrEqualTo(bound);
                 assertThat(dot / Math.sqrt(ww * gg)).as("cosine similarity at position %d", positions[i]).isGreaterThanOrEqualTo(0.9999);
-                int top = argmax(want);
+                int top = Numbers.argmax(want);
                 float second = Float.NEGATIVE_INFINITY;
                 for (int k = 0; k < vocab; k++) {
                     if (k != top) {
@@ -143,37 +144,10 @@ class GgufModelTest {
                 }
                 if (want[top] - second > 2 * bound) {
                     decisive++;
-                    assertThat(argmax(got)).as("top-1 at position %d (reference gap %f)", positions[i], want[top] - second).isEqualTo(top);
+                    assertThat(Numbers.argmax(got)).as("top-1 at position %d (reference gap %f)", positions[i], want[top] - second).isEqualTo(top);
                 }
             }
             assertThat(decisive).as("positions where top-1 is decisive").isPositive();
-        }
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    static void assertClose(float[] want, float[] got, String what) {
-        assertThat(got).as(what + " length").hasSize(want.length);
-        float worst = 0;
-        int at = -1;
-        for (int i = 0; i < want.length; i++) {
-            float d = Math.abs(want[i] - got[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        if (!(worst <= TOLERANCE)) {
-            fail(what + ": max |difference| " + worst + " at index " + at + " (expected " + want[at] + ", got " + got[at]
-                    + "), tolerance " + TOLERANCE);
         }
     }
 }

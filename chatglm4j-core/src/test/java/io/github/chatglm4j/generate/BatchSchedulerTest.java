@@ -1,5 +1,6 @@
 package io.github.chatglm4j.generate;
 
+import io.github.chatglm4j.testing.ScriptedModel;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.generate.FinishReason;
@@ -117,21 +118,18 @@ class BatchSchedulerTest {
 
     @Test
     void decodeStepsBatchAllRunningRequests() throws Exception {
-        var model = new ScriptedStepModel(100, 64, tokens -> 10 + tokens.length % 7);
-        var gate = new CountDownLatch(1);
-        model.gate = gate;
+        var model = new ScriptedModel(100, 64, (tokens, promptLength) -> 10 + tokens.length % 7);
+        model.hold();
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 4, 8)) {
             // A one-token request first, whose prefill holds the scheduler thread at the gate: the three below are
             // queued while it waits and so always start together, whatever the thread timing.
-            var entered = new CountDownLatch(1);
-            model.entered = entered;
             Ticket blocker = s.submit(new BatchRequest(new int[]{9, 9}, greedy(1)), TokenListener.NONE);
-            entered.await();
+            model.awaitHeld();
             List<Ticket> tickets = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 tickets.add(s.submit(new BatchRequest(new int[]{1, 2, 3 + i}, greedy(5)), TokenListener.NONE));
             }
-            gate.countDown();
+            model.release();
             assertThat(await(blocker).ids()).hasSize(1);
             for (Ticket t : tickets) {
                 Generation g = await(t);
@@ -145,7 +143,7 @@ class BatchSchedulerTest {
 
     @Test
     void stopIdEndsARequestAndIsNotCounted() throws Exception {
-        var model = new ScriptedStepModel(100, 64, tokens -> tokens.length >= 6 ? 2 : 20);
+        var model = new ScriptedModel(100, 64, (tokens, promptLength) -> tokens.length >= 6 ? 2 : 20);
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
             Generation g = await(s.submit(new BatchRequest(new int[]{1, 2, 3}, greedy(50)), TokenListener.NONE));
             assertThat(g.ids()).containsExactly(20, 20, 20);
@@ -156,16 +154,15 @@ class BatchSchedulerTest {
 
     @Test
     void aFullQueueRefusesAndCancelledRequestsFreeTheirPlace() throws Exception {
-        var model = new ScriptedStepModel(100, 64, tokens -> 20);
-        var gate = new CountDownLatch(1);
-        model.gate = gate;
+        var model = new ScriptedModel(100, 64, (tokens, promptLength) -> 20);
+        model.hold();
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
             Ticket running = s.submit(new BatchRequest(new int[]{1}, greedy(3)), TokenListener.NONE);
             Ticket waiting = s.submit(new BatchRequest(new int[]{2}, greedy(3)), TokenListener.NONE);
             assertThatThrownBy(() -> s.submit(new BatchRequest(new int[]{3}, greedy(3)), TokenListener.NONE))
                     .isInstanceOf(QueueFullException.class).hasMessageContaining("busy");
             waiting.cancel();
-            gate.countDown();
+            model.release();
             assertThat(await(waiting).finishReason()).isEqualTo(FinishReason.CANCELLED);
             assertThat(await(waiting).ids()).isEmpty();
             assertThat(await(running).ids()).containsExactly(20, 20, 20);
@@ -174,9 +171,8 @@ class BatchSchedulerTest {
 
     @Test
     void cancellingARunningRequestStopsItAtTheNextStep() throws Exception {
-        var model = new ScriptedStepModel(1000, 64, tokens -> 20);
-        var gate = new CountDownLatch(1);
-        model.gate = gate; // hold the model until the ticket is known to the listener
+        var model = new ScriptedModel(1000, 64, (tokens, promptLength) -> 20);
+        model.hold(); // hold the model until the ticket is known to the listener
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
             var ticketHolder = new Ticket[1];
             var seen = new int[1];
@@ -185,7 +181,7 @@ class BatchSchedulerTest {
                     ticketHolder[0].cancel();
                 }
             });
-            gate.countDown();
+            model.release();
             Generation g = await(ticketHolder[0]);
             assertThat(g.finishReason()).isEqualTo(FinishReason.CANCELLED);
             assertThat(g.ids()).as("tokens streamed before the cancel took effect").hasSize(3);
@@ -194,7 +190,7 @@ class BatchSchedulerTest {
 
     @Test
     void aFailingListenerCancelsOnlyItsRequest() throws Exception {
-        var model = new ScriptedStepModel(100, 64, tokens -> 20);
+        var model = new ScriptedModel(100, 64, (tokens, promptLength) -> 20);
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 2, 2)) {
             Ticket broken = s.submit(new BatchRequest(new int[]{1}, greedy(10)), (id, text) -> {
                 throw new IllegalStateException("client went away");
@@ -207,7 +203,7 @@ class BatchSchedulerTest {
 
     @Test
     void aPromptThatFillsTheContextIsRefusedAtOnce() {
-        var model = new ScriptedStepModel(8, 64, tokens -> 20);
+        var model = new ScriptedModel(8, 64, (tokens, promptLength) -> 20);
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
             assertThatThrownBy(() -> s.submit(new BatchRequest(new int[8], greedy(1)), TokenListener.NONE))
                     .isInstanceOf(ContextOverflowException.class).hasMessageContaining("8 tokens");
@@ -216,7 +212,7 @@ class BatchSchedulerTest {
 
     @Test
     void generationStopsAtTheContextSize() throws Exception {
-        var model = new ScriptedStepModel(8, 64, tokens -> 20);
+        var model = new ScriptedModel(8, 64, (tokens, promptLength) -> 20);
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
             Generation g = await(s.submit(new BatchRequest(new int[]{1, 2, 3}, greedy(100)), TokenListener.NONE));
             assertThat(g.ids()).hasSize(5);
@@ -232,7 +228,7 @@ class BatchSchedulerTest {
     @Test
     void aStopStringEndsGenerationOnTheSchedulerThreadWithNoTokenAfterIt() throws Exception {
         int[] reply = bytePieces("ab stop cd stop");
-        var model = new ScriptedStepModel(100, 128, tokens -> reply[Math.min(tokens.length - 1, reply.length - 1)]);
+        var model = new ScriptedModel(100, 128, (tokens, promptLength) -> reply[Math.min(tokens.length - 1, reply.length - 1)]);
         var streamed = new StringBuilder();
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
             var options = greedy(50).withStopStrings(List.of("stop"));
@@ -251,7 +247,7 @@ class BatchSchedulerTest {
     @Test
     void textThatOnlyLooksLikeAStopStringIsReleasedAtTheEnd() throws Exception {
         int[] reply = bytePieces("ab st");
-        var model = new ScriptedStepModel(100, 128, tokens -> tokens.length > reply.length ? 2 : reply[tokens.length - 1]);
+        var model = new ScriptedModel(100, 128, (tokens, promptLength) -> tokens.length > reply.length ? 2 : reply[tokens.length - 1]);
         var streamed = new StringBuilder();
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
             var options = greedy(50).withStopStrings(List.of("stop"));

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.model;
 
+import io.github.chatglm4j.testing.Numbers;
 import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.tensor.Parallel;
@@ -67,7 +68,7 @@ class DecodeBatchTest {
             assertThat(got).as("one logits row per sequence").hasNumberOfRows(b);
             for (int i = 0; i < b; i++) {
                 float[] want = model.logits(model.feed(alone[i], new int[]{tokens[i]}), 0);
-                assertClose(want, got[i], type + " step " + step + ", sequence " + i + " (prompt " + promptLengths[i] + ")");
+                Numbers.assertClose(want, got[i], TOLERANCE, type + " step " + step + ", sequence " + i + " (prompt " + promptLengths[i] + ")");
                 assertThat(batched[i].length()).as("cache of sequence %d after step %d", i, step).isEqualTo(alone[i].length());
             }
         }
@@ -83,7 +84,7 @@ class DecodeBatchTest {
         model.feed(batched, prompt);
         float[] want = model.logits(model.feed(alone, new int[]{34607}), 0);
         float[][] got = model.decodeBatch(new KvCache[]{batched}, new int[]{34607});
-        assertClose(want, got[0], "B = 1");
+        Numbers.assertClose(want, got[0], TOLERANCE, "B = 1");
         assertThat(batched.length()).isEqualTo(6);
     }
 
@@ -111,21 +112,5 @@ class DecodeBatchTest {
             ids[i] = random.nextInt(3, 64_000);
         }
         return ids;
-    }
-
-    private static void assertClose(float[] want, float[] got, String what) {
-        assertThat(got).as(what + " length").hasSize(want.length);
-        float worst = 0;
-        int at = 0;
-        for (int i = 0; i < want.length; i++) {
-            float d = Math.abs(want[i] - got[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        if (!(worst <= TOLERANCE)) {
-            fail(what + ": max |difference| " + worst + " at " + at + " (alone " + want[at] + ", batched " + got[at] + ")");
-        }
     }
 }

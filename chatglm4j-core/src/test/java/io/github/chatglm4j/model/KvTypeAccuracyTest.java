@@ -1,5 +1,6 @@
 package io.github.chatglm4j.model;
 
+import io.github.chatglm4j.testing.Numbers;
 import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.tensor.Parallel;
@@ -74,8 +75,8 @@ class KvTypeAccuracyTest {
             worst = Math.max(worst, Math.abs(want[i] - got[i]));
         }
         double cosine = dot / Math.sqrt(ww * gg);
-        int top = ReferenceForwardTest.argmax(want);
-        int gotTop = ReferenceForwardTest.argmax(got);
+        int top = Numbers.argmax(want);
+        int gotTop = Numbers.argmax(got);
         if (gotTop != top || !(cosine >= minCosine) || !(worst <= maxDiff)) {
             fail(String.format("%s: top-1 %d (reference %d), cosine %.7f (min %s), max |diff| %.2e (max %.0e)",
                     what, gotTop, top, cosine, minCosine, worst, maxDiff));

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.model;
 
+import io.github.chatglm4j.testing.Numbers;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
@@ -66,7 +67,7 @@ class LongContextTest {
                     fail("logit " + i + " at position " + PROMPT + ": expected " + want[i] + ", got " + got[i]);
                 }
             }
-            float[] next = model.logits(model.feed(cache, new int[]{ReferenceForwardTest.argmax(got)}), 0);
+            float[] next = model.logits(model.feed(cache, new int[]{Numbers.argmax(got)}), 0);
             for (float v : next) {
                 assertThat(v).as("logits of one more step").isFinite();
             }

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.model;
 
+import io.github.chatglm4j.testing.Numbers;
 import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.tensor.Parallel;
@@ -68,7 +69,7 @@ class ReferenceForwardTest {
             float[] normed = m.model.forward(cache, ids, (layer, hidden, n) -> layers.add(hidden.clone()));
 
             for (int l = 0; l < c.numLayers(); l++) {
-                assertClose(m.expected.floats("hidden.layer" + l), layers.get(l), label + " hidden.layer" + l);
+                Numbers.assertClose(m.expected.floats("hidden.layer" + l), layers.get(l), TOLERANCE, label + " hidden.layer" + l);
             }
             int[] positions = m.expected.ints("logits_positions");
             float[] expectedLogits = m.expected.floats("logits");
@@ -76,11 +77,11 @@ class ReferenceForwardTest {
             for (int i = 0; i < positions.length; i++) {
                 float[] logits = m.model.logits(normed, positions[i]);
                 float[] want = java.util.Arrays.copyOfRange(expectedLogits, i * vocab, (i + 1) * vocab);
-                assertClose(want, logits, label + " logits at position " + positions[i]);
+                Numbers.assertClose(want, logits, TOLERANCE, label + " logits at position " + positions[i]);
             }
             int[] argmax = m.expected.ints("argmax");
             for (int t = 0; t < ids.length; t++) {
-                assertThat(argmax(m.model.logits(normed, t))).as("%s argmax at position %d", label, t).isEqualTo(argmax[t]);
+                assertThat(Numbers.argmax(m.model.logits(normed, t))).as("%s argmax at position %d", label, t).isEqualTo(argmax[t]);
             }
         }
     }
@@ -96,7 +97,7 @@ class ReferenceForwardTest {
             int vocab = m.model.config().vocabSize();
             for (int i = 0; i < decodeIds.length; i++) {
                 float[] logits = m.model.logits(m.model.feed(cache, new int[]{decodeIds[i]}), 0);
-                assertClose(java.util.Arrays.copyOfRange(expected, i * vocab, (i + 1) * vocab), logits,
+                Numbers.assertClose(java.util.Arrays.copyOfRange(expected, i * vocab, (i + 1) * vocab), logits, TOLERANCE,
                         label + " decode step " + i + " (token " + decodeIds[i] + ")");
             }
         }
@@ -111,37 +112,10 @@ class ReferenceForwardTest {
             float[] logits = m.model.logits(m.model.feed(cache, m.expected.ints("input_ids")), 0);
             int[] got = new int[want.length];
             for (int i = 0; i < want.length; i++) {
-                got[i] = argmax(logits);
+                got[i] = Numbers.argmax(logits);
                 logits = m.model.logits(m.model.feed(cache, new int[]{got[i]}), 0);
             }
             assertArrayEquals(want, got, label + " greedy ids");
-        }
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    static void assertClose(float[] want, float[] got, String what) {
-        assertThat(got).as(what + " length").hasSize(want.length);
-        float worst = 0;
-        int at = -1;
-        for (int i = 0; i < want.length; i++) {
-            float d = Math.abs(want[i] - got[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        if (!(worst <= TOLERANCE)) {
-            fail(what + ": max |difference| " + worst + " at index " + at + " (expected " + want[at] + ", got " + got[at]
-                    + "), tolerance " + TOLERANCE);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.tensor;
 
+import io.github.chatglm4j.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -70,9 +71,8 @@ class ParallelTest {
             assertThat(seen).hasSize(2);
             for (Thread worker : seen) {
                 assertThat(worker.isDaemon()).as("%s is a daemon", worker).isTrue();
-                while (worker.getState() != Thread.State.WAITING) { // parked, not spinning, once its chunk is done
-                    Thread.onSpinWait();
-                }
+                // parked, not spinning, once its chunk is done
+                Await.until(worker + " parked", () -> worker.getState() == Thread.State.WAITING);
             }
             pool.close();
             for (Thread worker : seen) {

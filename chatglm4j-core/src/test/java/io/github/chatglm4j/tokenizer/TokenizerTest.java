@@ -166,7 +166,7 @@ class TokenizerTest {
     }
 
     @Test
-    void longTextEncodesQuickly() {
+    void longTextAndLongRunsOfOneCharacterRoundTrip() {
         var sb = new StringBuilder();
         String[] words = {"the", "模型", "quick", "😀", "  ", "\n", "12345", "ChatGLM3-6B", "résumé", "aaaa"};
         var rnd = new java.util.Random(7);
@@ -174,17 +174,11 @@ class TokenizerTest {
             sb.append(words[rnd.nextInt(words.length)]).append(' ');
         }
         String text = sb.toString();
-        tok.encode(text); // warm up
-        long t0 = System.nanoTime();
         int[] ids = tok.encode(text);
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertThat(ms).as("milliseconds to encode 100 KB").isLessThan(1000);
         assertThat(tok.decode(ids)).isEqualTo(text);
-        // a run of one repeated character is the worst case for naive rescanning merges
+        // a run of one repeated character is the worst case for naive rescanning merges (speed: TokenizerBench)
         String same = "a".repeat(100_000);
-        t0 = System.nanoTime();
         assertThat(tok.decode(tok.encode(same))).isEqualTo(same);
-        assertThat((System.nanoTime() - t0) / 1_000_000).as("milliseconds for 100k 'a'").isLessThan(1000);
     }
 
     static String label(JsonNode c) {

@@ -1,5 +1,7 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.Await;
+import io.github.chatglm4j.testing.ScriptedModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
@@ -22,13 +24,13 @@ class BackpressureTest {
 
     @Test
     void fullQueueAnswers503WithRetryAfterAndLaterRequestsSucceed() throws Exception {
-        var model = new ScriptedModel(256, Scripts.assistant());
+        var model = ScriptedModel.replying(256, Scripts.assistant());
         try (var h = new Harness(model, 1, 1, ServerOptions.local(0))) {
-            model.close();
+            model.hold();
             CompletableFuture<HttpResponse<String>> a = send(h);
-            model.awaitEntered(); // a holds the only slot, inside the model
+            model.awaitHeld(); // a holds the only slot, inside the model
             CompletableFuture<HttpResponse<String>> b = send(h);
-            Harness.await("the second request waits in the queue", () -> h.scheduler.stats().waiting() == 1);
+            Await.until("the second request waits in the queue", () -> h.scheduler.stats().waiting() == 1);
 
             HttpResponse<String> c = h.post("/v1/chat/completions", HELLO);
             assertThat(c.statusCode()).as("third request: %s", c.body()).isEqualTo(503);
@@ -37,7 +39,7 @@ class BackpressureTest {
             assertThat(error.get("type").asText()).isEqualTo("server_error");
             assertThat(error.get("message").asText()).contains("busy");
 
-            model.open();
+            model.release();
             assertThat(a.get().statusCode()).isEqualTo(200);
             assertThat(b.get().statusCode()).isEqualTo(200);
             assertThat(h.get("/metrics").body()).contains("chatglm_requests_rejected_total 1");
@@ -53,7 +55,7 @@ class BackpressureTest {
     void clientThatDisconnectsMidStreamCancelsItsGeneration() throws Exception {
         int limit = 200_000;
         // an endless reply: the same token forever, until the budget
-        var model = new ScriptedModel(limit + 1000, (prompt, generated) -> 13755);
+        var model = ScriptedModel.replying(limit + 1000, (prompt, generated) -> 13755);
         try (var h = new Harness(model, 1, 4, ServerOptions.local(0))) {
             try (var socket = new Socket("127.0.0.1", h.server.port())) {
                 String body = "{\"stream\": true, \"max_tokens\": " + limit + ", \"messages\": [{\"role\": \"user\", \"content\": \"talk\"}]}";
@@ -72,8 +74,8 @@ class BackpressureTest {
                 }
                 assertThat(events).isEqualTo(5);
             } // the client hangs up mid-stream
-            Harness.await("the generation is cancelled", () -> h.server.finishedCount("cancelled") == 1);
-            Harness.await("the slot is free", () -> h.scheduler.stats().running() == 0);
+            Await.until("the generation is cancelled", () -> h.server.finishedCount("cancelled") == 1);
+            Await.until("the slot is free", () -> h.scheduler.stats().running() == 0);
             assertThat(model.decodeSteps.get()).as("decode steps run before the cancellation took effect").isLessThan(limit / 2);
             assertThat(h.server.finishedCount("length")).as("the reply did not run to its budget").isZero();
             // the server goes on serving

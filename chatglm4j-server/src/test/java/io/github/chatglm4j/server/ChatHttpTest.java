@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.ScriptedModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -27,7 +28,7 @@ class ChatHttpTest {
 
     @BeforeAll
     static void start() {
-        model = new ScriptedModel(4096, Scripts.assistant());
+        model = ScriptedModel.replying(4096, Scripts.assistant());
         h = new Harness(model);
     }
 

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.ScriptedModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.chat.PromptBuilder;
@@ -27,7 +28,7 @@ class EndpointsHttpTest {
     static void start() {
         // every prompt is completed with the same text, then end of text
         int[] reply = Harness.concat(tokenizer().encode(COMPLETION), new int[]{ChatGLMTokenizer.EOS});
-        h = new Harness(new ScriptedModel(512, ScriptedModel.fixed(reply)));
+        h = new Harness(ScriptedModel.replying(512, ScriptedModel.fixed(reply)));
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.ScriptedModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +20,7 @@ class ErrorHttpTest {
 
     @BeforeAll
     static void start() {
-        h = new Harness(new ScriptedModel(64, Scripts.assistant()), 1, 4, ServerOptions.local(0).withMaxBodyBytes(4096));
+        h = new Harness(ScriptedModel.replying(64, Scripts.assistant()), 1, 4, ServerOptions.local(0).withMaxBodyBytes(4096));
     }
 
     @AfterAll
@@ -129,7 +130,7 @@ class ErrorHttpTest {
 
     @Test
     void apiKeyIsRequiredExceptForHealth() throws Exception {
-        try (var keyed = new Harness(new ScriptedModel(256, Scripts.assistant()), 1, 4, ServerOptions.local(0).withApiKey("s3cret"))) {
+        try (var keyed = new Harness(ScriptedModel.replying(256, Scripts.assistant()), 1, 4, ServerOptions.local(0).withApiKey("s3cret"))) {
             JsonNode missing = error(keyed.post("/v1/chat/completions", "{" + HELLO + "}"), 401);
             assertThat(missing.get("code").asText()).isEqualTo("invalid_api_key");
             error(keyed.post("/v1/chat/completions", "{" + HELLO + "}", "Authorization", "Bearer wrong"), 401);
@@ -147,7 +148,7 @@ class ErrorHttpTest {
 
     @Test
     void corsPreflightAndHeadersOnlyForConfiguredOrigins() throws Exception {
-        try (var cors = new Harness(new ScriptedModel(256, Scripts.assistant()), 1, 4,
+        try (var cors = new Harness(ScriptedModel.replying(256, Scripts.assistant()), 1, 4,
                 ServerOptions.local(0).withCorsOrigins(List.of("http://ui.example")))) {
             var preflight = java.net.http.HttpRequest.newBuilder(java.net.URI.create(cors.base() + "/v1/chat/completions"))
                     .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
@@ -186,7 +187,7 @@ class ErrorHttpTest {
             HttpResponse<String> chat = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/chat/completions"))
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{" + HELLO + "}")).build(), HttpResponse.BodyHandlers.ofString());
             error(chat, 503);
-            try (var scheduler = new io.github.chatglm4j.generate.BatchScheduler(new ScriptedModel(64, Scripts.assistant()), Harness.tokenizer(), 1, 1)) {
+            try (var scheduler = new io.github.chatglm4j.generate.BatchScheduler(ScriptedModel.replying(64, Scripts.assistant()), Harness.tokenizer(), 1, 1)) {
                 loading.ready(new Backend("m", Harness.tokenizer(), new io.github.chatglm4j.chat.PromptBuilder(Harness.tokenizer()), scheduler, 0));
                 HttpResponse<String> ready = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/health")).build(),
                         HttpResponse.BodyHandlers.ofString());

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.Fixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.chatglm4j.generate.BatchScheduler;
@@ -38,7 +39,7 @@ final class Harness implements AutoCloseable {
     }
 
     static Path fixtures() {
-        return Path.of(System.getProperty("chatglm.fixtures", "../../shared/fixtures"));
+        return Fixtures.root();
     }
 
     static synchronized ChatGLMTokenizer tokenizer() {
@@ -110,18 +111,6 @@ final class Harness implements AutoCloseable {
             out.add(block.substring("data: ".length()));
         }
         return out;
-    }
-
-    /** Waits for a state the server reaches by itself (no fixed sleep; fails after a generous bound). */
-    static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.Await;
+import io.github.chatglm4j.testing.ScriptedModel;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -31,10 +33,10 @@ class KeepAliveTest {
 
     @Test
     void clientsIgnoreKeepAliveComments() throws Exception {
-        var model = new ScriptedModel(4096, Scripts.assistant());
+        var model = ScriptedModel.replying(4096, Scripts.assistant());
         try (var h = new Harness(model, 1, 4, OPTIONS)) {
             var client = OpenAIOkHttpClient.builder().baseUrl(h.server.baseUrl()).apiKey("x").maxRetries(0).build();
-            model.close();
+            model.hold();
             CompletableFuture<String> openai = CompletableFuture.supplyAsync(() -> {
                 var text = new StringBuilder();
                 try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(
@@ -43,8 +45,8 @@ class KeepAliveTest {
                 }
                 return text.toString();
             });
-            model.awaitEntered();
-            Harness.await("keep-alive comments sent while the model is busy", () -> h.server.keepAlives() >= 3);
+            model.awaitHeld();
+            Await.until("keep-alive comments sent while the model is busy", () -> h.server.keepAlives() >= 3);
             long before = h.server.keepAlives();
 
             var lc4j = OpenAiStreamingChatModel.builder().baseUrl(h.server.baseUrl()).apiKey("x").modelName(Harness.MODEL).build();
@@ -60,8 +62,8 @@ class KeepAliveTest {
                     done.completeExceptionally(e);
                 }
             });
-            Harness.await("keep-alives on the second stream too", () -> h.server.keepAlives() >= before + 6);
-            model.open();
+            Await.until("keep-alives on the second stream too", () -> h.server.keepAlives() >= before + 6);
+            model.release();
             assertThat(openai.get(60, TimeUnit.SECONDS)).isEqualTo(Scripts.GREETING);
             assertThat(done.get(60, TimeUnit.SECONDS).aiMessage().text()).isEqualTo(Scripts.GREETING);
             client.close();
@@ -70,10 +72,10 @@ class KeepAliveTest {
 
     @Test
     void clientLeavingDuringALongPromptCancelsBeforeTheFirstToken() throws Exception {
-        var model = new ScriptedModel(8192, Scripts.assistant());
+        var model = ScriptedModel.replying(8192, Scripts.assistant());
         try (var h = new Harness(model, 1, 4, OPTIONS)) {
             String prompt = "word ".repeat(3000);
-            model.close();
+            model.hold();
             try (var socket = new Socket("127.0.0.1", h.server.port())) {
                 String body = "{\"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
                 OutputStream out = socket.getOutputStream();
@@ -87,11 +89,11 @@ class KeepAliveTest {
                     // headers and the role chunk
                 }
                 assertThat(line).as("a keep-alive arrives while the prompt is computed").isNotNull();
-                model.awaitEntered();
+                model.awaitHeld();
             } // the client leaves while the model is still in the prompt's first chunk
-            Harness.await("the request is cancelled while its prompt is being computed", () -> h.server.finishedCount("cancelled") == 1);
-            model.open();
-            Harness.await("the slot is free", () -> h.scheduler.stats().running() == 0);
+            Await.until("the request is cancelled while its prompt is being computed", () -> h.server.finishedCount("cancelled") == 1);
+            model.release();
+            Await.until("the slot is free", () -> h.scheduler.stats().running() == 0);
             assertThat(model.decodeSteps.get()).as("no token was generated").isZero();
             int promptTokens = Harness.tokenizer().encode(prompt).length;
             assertThat(model.tokensFed.get()).as("the rest of the %d-token prompt was skipped", promptTokens).isLessThan(promptTokens);

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.ScriptedModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
@@ -37,7 +38,7 @@ class LangChain4jClientTest {
 
     @BeforeAll
     static void start() {
-        h = new Harness(new ScriptedModel(4096, Scripts.assistant()));
+        h = new Harness(ScriptedModel.replying(4096, Scripts.assistant()));
         chat = OpenAiChatModel.builder().baseUrl(h.server.baseUrl()).apiKey("unused").modelName(Harness.MODEL).maxRetries(0).build();
         streaming = OpenAiStreamingChatModel.builder().baseUrl(h.server.baseUrl()).apiKey("unused").modelName(Harness.MODEL).build();
     }

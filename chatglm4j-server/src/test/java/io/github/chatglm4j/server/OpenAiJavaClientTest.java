@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.ScriptedModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -38,7 +39,7 @@ class OpenAiJavaClientTest {
 
     @BeforeAll
     static void start() {
-        h = new Harness(new ScriptedModel(4096, Scripts.assistant()));
+        h = new Harness(ScriptedModel.replying(4096, Scripts.assistant()));
         client = OpenAIOkHttpClient.builder().baseUrl(h.server.baseUrl()).apiKey("unused").maxRetries(0).build();
     }
 

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.ScriptedModel;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 
 import java.util.Arrays;
@@ -25,7 +26,7 @@ final class Scripts {
     private Scripts() {
     }
 
-    static ScriptedModel.Script assistant() {
+    static ScriptedModel.ReplyScript assistant() {
         return (prompt, generated) -> {
             int[] reply = reply(prompt);
             return generated < reply.length ? reply[generated] : ChatGLMTokenizer.EOS;

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
@@ -166,7 +167,7 @@ class TinyModelServerTest {
                     .POST(HttpRequest.BodyPublishers.ofString(body(p, maxTokens))).build(), HttpResponse.BodyHandlers.ofString()));
         }
         gated.entered.await();
-        Harness.await("all requests inside the scheduler", () -> {
+        Await.until("all requests inside the scheduler", () -> {
             var s = scheduler.stats();
             return s.running() + s.waiting() == prompts.size();
         });

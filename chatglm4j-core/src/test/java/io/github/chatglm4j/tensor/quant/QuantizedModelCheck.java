@@ -1,5 +1,6 @@
 package io.github.chatglm4j.tensor.quant;
 
+import io.github.chatglm4j.testing.Numbers;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.format.TensorEntry;
 import io.github.chatglm4j.format.TensorSource;
@@ -73,11 +74,11 @@ final class QuantizedModelCheck {
         for (int i = 0; i < positions.length; i++) {
             float[] want = Arrays.copyOfRange(wantLogits, i * vocab, (i + 1) * vocab);
             float[] got = model.logits(normed, positions[i]);
-            int top = argmax(want);
-            assertThat(cosine(want, got)).as("%s: cosine similarity of the logits at position %d to the reference", label, positions[i])
+            int top = Numbers.argmax(want);
+            assertThat(Numbers.cosine(want, got)).as("%s: cosine similarity of the logits at position %d to the reference", label, positions[i])
                     .isGreaterThanOrEqualTo(bounds.minCosine());
             if (bounds.top1Everywhere() || margin(want) >= CLEAR_MARGIN) {
-                assertThat(argmax(got)).as("%s: top-1 token at position %d (reference margin %s)", label, positions[i], margin(want))
+                assertThat(Numbers.argmax(got)).as("%s: top-1 token at position %d (reference margin %s)", label, positions[i], margin(want))
                         .isEqualTo(top);
             }
             assertThat(rank(got, top)).as("%s: rank of the reference's top-1 token %d at position %d", label, top, positions[i])
@@ -99,7 +100,7 @@ final class QuantizedModelCheck {
         float[] nb = b.forward(new KvCache(b.config(), 64, io.github.chatglm4j.model.KvType.F32), ids, null);
         double min = 1;
         for (int t = 0; t < ids.length; t++) {
-            min = Math.min(min, cosine(a.logits(na, t), b.logits(nb, t)));
+            min = Math.min(min, Numbers.cosine(a.logits(na, t), b.logits(nb, t)));
         }
         return min;
     }
@@ -141,36 +142,14 @@ final class QuantizedModelCheck {
         float[] logits = model.logits(model.feed(cache, prompt), 0);
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
-            out[i] = argmax(logits);
+            out[i] = Numbers.argmax(logits);
             logits = model.logits(model.feed(cache, new int[]{out[i]}), 0);
         }
         return out;
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     static float margin(float[] v) {
-        int top = argmax(v);
+        int top = Numbers.argmax(v);
         float second = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < v.length; i++) {
             if (i != top) {
