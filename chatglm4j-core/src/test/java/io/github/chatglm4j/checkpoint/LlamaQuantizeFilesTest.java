@@ -15,6 +15,7 @@ import io.github.chatglm4j.tensor.Parallel;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.quant.Quantization;
 import io.github.chatglm4j.testing.Fixtures;
+import io.github.chatglm4j.testing.Numbers;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,9 +62,9 @@ class LlamaQuantizeFilesTest {
             assertThat(quantized.weights().matrices().values()).as("%s matrices", type)
                     .allSatisfy(m -> assertThat(m.type()).isEqualTo(type));
             float[] want = lastLogits(twin, false);
-            assertThat(cosine(want, lastLogits(quantized, false)))
+            assertThat(Numbers.cosine(want, lastLogits(quantized, false)))
                     .as("%s: prompt in one batch vs float32 on the dequantized weights", type).isGreaterThanOrEqualTo(0.9995);
-            assertThat(cosine(want, lastLogits(quantized, true)))
+            assertThat(Numbers.cosine(want, lastLogits(quantized, true)))
                     .as("%s: prompt token by token vs float32 on the dequantized weights", type).isGreaterThanOrEqualTo(0.9995);
         }
     }
@@ -128,17 +129,5 @@ class LlamaQuantizeFilesTest {
             normed = model.forward(cache, new int[] {id}, null);
         }
         return model.logits(normed, 0);
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double ab = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return ab / Math.sqrt(aa * bb);
     }
 }
