@@ -68,8 +68,9 @@ public final class ChatGLMModel {
 
     /**
      * The activations of passes over up to some number of rows, allocated once and grown on demand, like the run
-     * state of llama2.c: whoever drives the model (the scheduler thread) keeps one and passes it to every call, so a
-     * decode step allocates nothing. One thread uses a workspace at a time.
+     * state of llama2.c, and the two halves of a block computed over them: whoever drives the model (the scheduler
+     * thread) keeps one and passes it to every call, so a decode step allocates no activations. One thread uses a
+     * workspace at a time.
      */
     public final class Workspace {
         private int capacity;
@@ -103,6 +104,65 @@ public final class ChatGLMModel {
             hb = new float[capacity * 2 * c.ffnHiddenSize()];
             act = new float[capacity * c.ffnHiddenSize()];
             proj = new float[capacity * c.hiddenSize()];
+        }
+
+        /** Positions and rotary angles of the rows of a pass over {@code segments}. */
+        private void begin(Attention.Segment[] segments, int n) {
+            ensure(n);
+            for (Attention.Segment s : segments) {
+                for (int t = 0; t < s.rows(); t++) {
+                    position[s.row0() + t] = s.pos0() + t;
+                }
+            }
+            int pairs = rope.pairs();
+            for (int t = 0; t < n; t++) {
+                rope.angles(position[t], cos, sin, t * pairs);
+            }
+        }
+
+        /** x += dense(attention(rope(qkv(norm(x))))), storing each row's keys and values in its cache. */
+        void attentionBlock(Attention.Segment[] segments, int n, int l) {
+            ChatGLMConfig c = config;
+            LayerWeights w = weights.layers[l];
+            int qkvSize = c.qkvSize();
+            int attnSize = c.numHeads() * c.headDim();
+            int kvSize = c.kvSize();
+            rmsNorm(x, w.inputNorm(), xb, n, c.hiddenSize(), c.layerNormEps());
+            w.qkv().matmul(xb, n, qkv, pool);
+            for (Attention.Segment s : segments) {
+                for (int t = s.row0(); t < s.row0() + s.rows(); t++) {
+                    int row = t * qkvSize;
+                    for (int i = 0; i < qkvSize; i++) {
+                        qkv[row + i] += w.qkvBias()[i];
+                    }
+                    for (int h = 0; h < c.numHeads() + c.kvGroups(); h++) {   // every query head and every key group
+                        rope.rotate(qkv, row + h * c.headDim(), cos, sin, t * rope.pairs());
+                    }
+                    s.cache().store(l, position[t], qkv, row + attnSize, row + attnSize + kvSize);
+                }
+            }
+            Attention.run(c, l, segments, qkv, att, pool);
+            w.dense().matmul(att, n, proj, pool);
+            add(x, proj, n * c.hiddenSize());
+        }
+
+        /** x += down(silu(gate(norm(x))) · up(norm(x))). */
+        void mlpBlock(int n, int l) {
+            ChatGLMConfig c = config;
+            LayerWeights w = weights.layers[l];
+            int ffn = c.ffnHiddenSize();
+            rmsNorm(x, w.postNorm(), xb, n, c.hiddenSize(), c.layerNormEps());
+            w.hTo4h().matmul(xb, n, hb, pool);
+            for (int t = 0; t < n; t++) {
+                int in = t * 2 * ffn;
+                int o = t * ffn;
+                for (int i = 0; i < ffn; i++) {
+                    float g = hb[in + i];
+                    act[o + i] = g / (1.0f + (float) Math.exp(-g)) * hb[in + ffn + i];
+                }
+            }
+            w.fourHToH().matmul(act, n, proj, pool);
+            add(x, proj, n * c.hiddenSize());
         }
 
         /** Logit rows for {@code b} sequences, reused: valid until the next call with this workspace. */
@@ -228,108 +288,23 @@ public final class ChatGLMModel {
             caches[s].reserve(rows);
             segments[s] = new Attention.Segment(caches[s], starts[s], rows, caches[s].length());
         }
-        ws.ensure(tokens.length);
-        var state = new Pass(segments, tokens.length, ws);
-        for (int t = 0; t < tokens.length; t++) {
-            weights.embedding.copyRow(tokens[t], state.x, t * config.hiddenSize());
+        int n = tokens.length;
+        ws.begin(segments, n);
+        for (int t = 0; t < n; t++) {
+            weights.embedding.copyRow(tokens[t], ws.x, t * config.hiddenSize());
         }
         for (int l = 0; l < config.numLayers(); l++) {
-            state.attentionBlock(l);
-            state.mlpBlock(l);
+            ws.attentionBlock(segments, n, l);
+            ws.mlpBlock(n, l);
             if (observer != null) {
-                observer.layerOutput(l, state.x, tokens.length);
+                observer.layerOutput(l, ws.x, n);
             }
         }
         for (Attention.Segment s : segments) {
             s.cache().advance(s.rows());
         }
-        rmsNorm(state.x, weights.finalNorm, state.xb, tokens.length, config.hiddenSize(), config.layerNormEps());
-        return state.xb;
-    }
-
-    /** One pass of {@code n} rows over the workspace's activations, and the two halves of a block over them. */
-    private final class Pass {
-        final Attention.Segment[] segments;
-        final int n;
-        final int[] position;   // of each row
-        final float[] cos;      // [n][pairs] rotary angles of each row's position
-        final float[] sin;
-        final float[] x;        // the residual stream
-        final float[] xb;       // normed input of a sub-block
-        final float[] qkv;
-        final float[] att;
-        final float[] hb;       // gate | up
-        final float[] act;
-        final float[] proj;
-
-        Pass(Attention.Segment[] segments, int n, Workspace ws) {
-            this.segments = segments;
-            this.n = n;
-            position = ws.position;
-            cos = ws.cos;
-            sin = ws.sin;
-            x = ws.x;
-            xb = ws.xb;
-            qkv = ws.qkv;
-            att = ws.att;
-            hb = ws.hb;
-            act = ws.act;
-            proj = ws.proj;
-            for (Attention.Segment s : segments) {
-                for (int t = 0; t < s.rows(); t++) {
-                    position[s.row0() + t] = s.pos0() + t;
-                }
-            }
-            int pairs = rope.pairs();
-            for (int t = 0; t < n; t++) {
-                rope.angles(position[t], cos, sin, t * pairs);
-            }
-        }
-
-        /** x += dense(attention(rope(qkv(norm(x))))), storing each row's keys and values in its cache. */
-        void attentionBlock(int l) {
-            ChatGLMConfig c = config;
-            LayerWeights w = weights.layers[l];
-            int qkvSize = c.qkvSize();
-            int attnSize = c.numHeads() * c.headDim();
-            int kvSize = c.kvSize();
-            rmsNorm(x, w.inputNorm(), xb, n, c.hiddenSize(), c.layerNormEps());
-            w.qkv().matmul(xb, n, qkv, pool);
-            for (Attention.Segment s : segments) {
-                for (int t = s.row0(); t < s.row0() + s.rows(); t++) {
-                    int row = t * qkvSize;
-                    for (int i = 0; i < qkvSize; i++) {
-                        qkv[row + i] += w.qkvBias()[i];
-                    }
-                    for (int h = 0; h < c.numHeads() + c.kvGroups(); h++) {   // every query head and every key group
-                        rope.rotate(qkv, row + h * c.headDim(), cos, sin, t * rope.pairs());
-                    }
-                    s.cache().store(l, position[t], qkv, row + attnSize, row + attnSize + kvSize);
-                }
-            }
-            Attention.run(c, l, segments, qkv, att, pool);
-            w.dense().matmul(att, n, proj, pool);
-            add(x, proj, n * c.hiddenSize());
-        }
-
-        /** x += down(silu(gate(norm(x))) · up(norm(x))). */
-        void mlpBlock(int l) {
-            ChatGLMConfig c = config;
-            LayerWeights w = weights.layers[l];
-            int ffn = c.ffnHiddenSize();
-            rmsNorm(x, w.postNorm(), xb, n, c.hiddenSize(), c.layerNormEps());
-            w.hTo4h().matmul(xb, n, hb, pool);
-            for (int t = 0; t < n; t++) {
-                int in = t * 2 * ffn;
-                int o = t * ffn;
-                for (int i = 0; i < ffn; i++) {
-                    float g = hb[in + i];
-                    act[o + i] = g / (1.0f + (float) Math.exp(-g)) * hb[in + ffn + i];
-                }
-            }
-            w.fourHToH().matmul(act, n, proj, pool);
-            add(x, proj, n * c.hiddenSize());
-        }
+        rmsNorm(ws.x, weights.finalNorm, ws.xb, n, config.hiddenSize(), config.layerNormEps());
+        return ws.xb;
     }
 
     private static void add(float[] x, float[] y, int len) {

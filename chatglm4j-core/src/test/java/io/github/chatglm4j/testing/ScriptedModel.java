@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -43,8 +42,7 @@ public final class ScriptedModel implements StepModel {
     public final AtomicLong prefillTokens = new AtomicLong();
     /** The batch size of every decode step, in order. */
     public final List<Integer> decodeBatchSizes = Collections.synchronizedList(new ArrayList<>());
-    private volatile CountDownLatch gate;
-    private volatile CountDownLatch entered = new CountDownLatch(1);
+    private final Gate gate = new Gate();
 
     public ScriptedModel(int contextSize, int vocab, Script script) {
         this.contextSize = contextSize;
@@ -65,22 +63,17 @@ public final class ScriptedModel implements StepModel {
 
     /** Holds every model call at a gate until {@link #release()}. */
     public void hold() {
-        entered = new CountDownLatch(1);
-        gate = new CountDownLatch(1);
+        gate.hold();
     }
 
     /** Lets held calls (and later ones) through. */
     public void release() {
-        CountDownLatch g = gate;
-        gate = null;
-        if (g != null) {
-            g.countDown();
-        }
+        gate.release();
     }
 
     /** Returns once a model call is waiting at the gate set by {@link #hold()}. */
     public void awaitHeld() throws InterruptedException {
-        entered.await();
+        gate.awaitHeld();
     }
 
     @Override
@@ -95,7 +88,7 @@ public final class ScriptedModel implements StepModel {
 
     @Override
     public float[] prefill(Slot slot, int[] tokens) {
-        pass();
+        gate.pass();
         Held h = (Held) slot;
         h.feed(tokens);
         prefillTokens.addAndGet(tokens.length);
@@ -105,7 +98,7 @@ public final class ScriptedModel implements StepModel {
 
     @Override
     public float[][] decode(Slot[] slots, int[] tokens) {
-        pass();
+        gate.pass();
         decodeSteps.incrementAndGet();
         decodeBatchSizes.add(slots.length);
         float[][] out = new float[slots.length][];
@@ -115,18 +108,6 @@ public final class ScriptedModel implements StepModel {
             out[i] = h.logits();
         }
         return out;
-    }
-
-    private void pass() {
-        CountDownLatch g = gate;
-        if (g != null) {
-            entered.countDown();
-            try {
-                g.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     private final class Held implements Slot {

@@ -1,12 +1,12 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.testing.GatedModel;
 import io.github.chatglm4j.testing.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.generate.BatchScheduler;
 import io.github.chatglm4j.generate.ModelStepper;
-import io.github.chatglm4j.generate.StepModel;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationOptions;
 import io.github.chatglm4j.generate.SamplingParams;
@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 
 import static io.github.chatglm4j.server.Harness.JSON;
 import static io.github.chatglm4j.server.Harness.events;
@@ -40,51 +39,6 @@ class TinyModelServerTest {
     static BatchScheduler scheduler;
     static OpenAiServer server;
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-
-    /** The real model behind a gate, so that a test can hold the scheduler until every request has arrived. */
-    static final class GatedModel implements StepModel {
-        private final StepModel model;
-        volatile CountDownLatch gate;
-        final CountDownLatch entered = new CountDownLatch(1);
-
-        GatedModel(StepModel model) {
-            this.model = model;
-        }
-
-        private void pass() {
-            CountDownLatch g = gate;
-            if (g != null) {
-                entered.countDown();
-                try {
-                    g.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
-        @Override
-        public int contextSize() {
-            return model.contextSize();
-        }
-
-        @Override
-        public Slot newSlot() {
-            return model.newSlot();
-        }
-
-        @Override
-        public float[] prefill(Slot slot, int[] tokens) {
-            pass();
-            return model.prefill(slot, tokens);
-        }
-
-        @Override
-        public float[][] decode(Slot[] slots, int[] tokens) {
-            pass();
-            return model.decode(slots, tokens);
-        }
-    }
 
     @BeforeAll
     static void start() {
@@ -160,20 +114,18 @@ class TinyModelServerTest {
 
         long stepsBefore = scheduler.stats().decodeSteps();
         long tokensBefore = scheduler.stats().generatedTokens();
-        gated.gate = new CountDownLatch(1);
+        gated.gate.hold();
         List<CompletableFuture<HttpResponse<String>>> together = new ArrayList<>();
         for (String p : prompts) {
             together.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString(body(p, maxTokens))).build(), HttpResponse.BodyHandlers.ofString()));
         }
-        gated.entered.await();
+        gated.gate.awaitHeld();
         Await.until("all requests inside the scheduler", () -> {
             var s = scheduler.stats();
             return s.running() + s.waiting() == prompts.size();
         });
-        CountDownLatch g0 = gated.gate;
-        gated.gate = null;
-        g0.countDown();
+        gated.gate.release();
         for (int i = 0; i < prompts.size(); i++) {
             assertThat(streamedText(together.get(i).get().body())).as("stream %d (%s) with others", i, prompts.get(i)).isEqualTo(alone.get(i));
         }
