@@ -4,6 +4,11 @@
 # tests that need a package say so when they run.
 # One package per line, with the reason: keep this list the only place tests' system dependencies are named.
 packages=(
+  bubblewrap          # the code interpreter's and get_shell's sandbox (chatglm4j-agent)
+  python3             # the sandboxed Python worker runs Debian's /usr/bin/python3
+  python3-numpy       # promised to the model's code, checked by the interpreter tests
+  python3-pandas      # likewise
+  python3-matplotlib  # likewise; figures come back as PNG
 )
 
 missing=()

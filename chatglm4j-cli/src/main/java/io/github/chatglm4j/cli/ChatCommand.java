@@ -49,6 +49,9 @@ final class ChatCommand implements Callable<Integer> {
             description = "Longest reply in tokens. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
+    @Mixin
+    AgentChatOptions agent;
+
     ChatCommand(Io io) {
         this.io = io;
     }
@@ -59,11 +62,14 @@ final class ChatCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--max-new-tokens must be at least 1, got " + maxNewTokens);
         }
         GenerationOptions options = GenerationOptions.chat(sampling.params(), maxNewTokens);
+        if (agent.enabled()) {
+            return new AgentChat(io, spec, model, agent, system, options, maxNewTokens).run();
+        }
         Style errStyle = Style.forTerminal(io.stderrTerminal());
         long t0 = System.nanoTime();
         try (ChatGLM glm = model.load(io, 0); ChatConsole console = ChatConsole.open(io)) {
             note(errStyle, String.format(Locale.ROOT, "loaded %s in %.1f s: %s weights, %d threads, context %d tokens (%s)",
-                    glm.location().getFileName(), (System.nanoTime() - t0) / 1e9,
+                    model.displayName(), (System.nanoTime() - t0) / 1e9,
                     glm.model().weights().matrixType(), glm.threads(), glm.contextSize(), ModelOptions.kvCacheSummary(glm)), console.out());
             List<ChatMessage> start = system == null ? List.of() : List.of(ChatMessage.system(system));
             ChatSession session = glm.newChat(start);
@@ -72,7 +78,7 @@ final class ChatCommand implements Callable<Integer> {
             GenerationOptions cancellable = options.withCancellation(cancelled::get);
             Style style = console.style();
             PrintWriter out = console.out();
-            welcome(out, style, glm);
+            welcome(out, style);
             while (true) {
                 out.println();
                 String line = console.readLine(style.bold("User: "));
@@ -86,7 +92,7 @@ final class ChatCommand implements Callable<Integer> {
                 if (command.equals("clear")) {
                     session.reset();
                     console.clearScreen();
-                    welcome(out, style, glm);
+                    welcome(out, style);
                     continue;
                 }
                 if (command.isEmpty()) {
@@ -114,8 +120,8 @@ final class ChatCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void welcome(PrintWriter out, Style style, ChatGLM glm) {
-        out.println(style.bold("Welcome to ChatGLM3 (" + glm.location().getFileName() + "). "
+    private void welcome(PrintWriter out, Style style) {
+        out.println(style.bold("Welcome to ChatGLM3 (" + model.displayName() + "). "
                 + "Type a message to chat; 'clear' clears the history, 'stop' exits."));
         out.println(WELCOME_ZH);
         out.flush();

@@ -27,8 +27,11 @@ final class ConvertCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
-            description = "Hugging Face model directory: config.json, tokenizer.model and safetensors or pytorch_model.bin weights.")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
+            description = "Hugging Face model directory (config.json, tokenizer.model and safetensors or pytorch_model.bin "
+                    + "weights), or a repo id such as THUDM/chatglm3-6b, downloaded into the Hugging Face cache first.")
+    String modelName;
+
     Path model;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.gguf", description = "GGUF file to write.")
@@ -57,6 +60,7 @@ final class ConvertCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         FileType target = FileType.parse(type).orElseThrow(() -> new ParameterException(spec.commandLine(),
                 "--type must be one of " + String.join(", ", new RandomModelCommand.FileTypes()) + ", got '" + type + "'"));
+        model = ModelLocation.resolve(modelName, null, null, false, io);
         if (!Files.isDirectory(model)) {
             throw new CliException(model + ": " + (Files.exists(model) ? "not a directory" : "no such directory")
                     + " (convert reads a Hugging Face checkpoint directory)");

@@ -6,6 +6,7 @@ import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * The streams a command talks to, and what they are connected to. Tests pass their own streams (never terminals);
@@ -18,9 +19,20 @@ import java.nio.charset.StandardCharsets;
  * @param interactive     stdin and stdout are both a terminal: chat uses JLine line editing and may use ANSI
  * @param stderrTerminal  stderr is a terminal: progress bars are drawn, statistics are dimmed
  * @param terminalColumns width for progress bars (80 when unknown)
+ * @param env             environment variables (HF_ENDPOINT, HF_HUB_CACHE, ...); tests pass their own
  */
 record Io(InputStream in, PrintStream out, PrintStream err, boolean interactive, boolean stderrTerminal,
-          int terminalColumns) {
+          int terminalColumns, Map<String, String> env) {
+
+    /** Streams with the process's environment. */
+    Io(InputStream in, PrintStream out, PrintStream err, boolean interactive, boolean stderrTerminal, int terminalColumns) {
+        this(in, out, err, interactive, stderrTerminal, terminalColumns, System.getenv());
+    }
+
+    /** The same streams with another environment. */
+    Io withEnv(Map<String, String> variables) {
+        return new Io(in, out, err, interactive, stderrTerminal, terminalColumns, Map.copyOf(variables));
+    }
 
     /** Streams that are not terminals, e.g. for tests and pipes. */
     static Io plain(InputStream in, PrintStream out, PrintStream err) {

@@ -2,6 +2,7 @@ package io.github.chatglm4j.cli;
 
 import io.github.chatglm4j.format.ModelFormatException;
 import io.github.chatglm4j.generate.ContextOverflowException;
+import io.github.chatglm4j.hub.HubException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help;
@@ -70,6 +71,12 @@ public final class Main implements Runnable {
         cl.addSubcommand("bench", new BenchCommand(io));
         cl.addSubcommand("random-model", new RandomModelCommand(io));
         cl.addSubcommand("convert", new ConvertCommand(io));
+        cl.addSubcommand("pull", new PullCommand(io));
+        cl.addSubcommand("models", new ModelsCommand(io));
+        cl.addSubcommand("rm", new RmCommand(io));
+        cl.addSubcommand("sandbox", new CommandLine(new SandboxCommand())
+                .addSubcommand("check", new SandboxCheckCommand(io))
+                .addSubcommand("run", new SandboxRunCommand(io)));
         // set after the subcommands are added, so that they do not inherit it
         cl.getCommandSpec().usageMessage().footer("", "Run 'chatglm COMMAND --help' for the options of a command.");
         cl.setOut(new PrintWriter(new OutputStreamWriter(io.out(), StandardCharsets.UTF_8), true));
@@ -106,6 +113,7 @@ public final class Main implements Runnable {
             case CliException c -> c.getMessage();
             case ModelFormatException m -> m.getMessage();
             case ContextOverflowException c -> c.getMessage();
+            case HubException h -> h.getMessage();
             case UncheckedIOException u -> u.getCause().getMessage();
             case IOException io1 -> io1.getMessage() == null ? io1.toString() : io1.toString().replace("java.nio.file.", "");
             default -> "unexpected error: " + e + (debug ? "" : " (run with --debug for details)");

@@ -2,6 +2,7 @@ package io.github.chatglm4j.cli;
 
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
+import io.github.chatglm4j.hub.Source;
 import io.github.chatglm4j.tensor.WeightMatrix;
 import io.github.chatglm4j.tensor.TensorType;
 import picocli.CommandLine.ITypeConverter;
@@ -21,8 +22,27 @@ final class ModelOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
-            description = "Model directory (config.json, tokenizer.model, safetensors or pytorch_model.bin) or a .gguf file.")
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
+            description = "The model: a directory (config.json, tokenizer.model, safetensors or pytorch_model.bin) or "
+                    + ".gguf file, or a Hugging Face repo id (THUDM/chatglm3-6b, ORG/NAME@REVISION, ORG/NAME/FILE.gguf, "
+                    + "modelscope:ZhipuAI/chatglm3-6b) downloaded into the Hugging Face cache on first use (HF_HUB_CACHE, "
+                    + "HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE apply; an existing path wins). "
+                    + "chat and serve default to " + ModelLocation.DEFAULT_MODEL + " (a 12.5 GB download the first time).")
+    String model;
+
+    @Option(names = "--file", paramLabel = "NAME", description = "One file of the model repository to load (a .gguf file).")
+    String file;
+
+    @Option(names = "--source", paramLabel = "SOURCE", converter = ModelLocation.SourceConverter.class,
+            completionCandidates = ModelLocation.SourceConverter.class,
+            description = "Where repo ids are downloaded from: huggingface (default; HF_ENDPOINT=https://hf-mirror.com "
+                    + "for the mirror) or modelscope (its own cache, MODELSCOPE_CACHE).")
+    Source source;
+
+    @Option(names = "--quiet", description = "Show no download progress.")
+    boolean quiet;
+
+    /** The local model path, once resolved. */
     Path dir;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
@@ -87,6 +107,34 @@ final class ModelOptions {
         }
     }
 
+    /** What -m says, or the default model for chat and serve; a usage error for the other commands. */
+    String model() {
+        if (model != null) {
+            return model;
+        }
+        String command = spec.commandLine().getCommandName();
+        if (command.equals("chat") || command.equals("serve")) {
+            return ModelLocation.DEFAULT_MODEL;
+        }
+        throw new ParameterException(spec.commandLine(), "Missing required option: '--model=MODEL'");
+    }
+
+    /** The model as a user would name it: the repo id, or the directory or file name. */
+    String displayName() {
+        String m = model();
+        Path p = Path.of(m);
+        return java.nio.file.Files.exists(p) ? String.valueOf(p.toAbsolutePath().normalize().getFileName())
+                : m.startsWith("modelscope:") ? m.substring("modelscope:".length()) : m;
+    }
+
+    /** The local path of the model, downloading it first when -m is a repo id that is not cached. */
+    Path resolve(Io io) {
+        if (dir == null) {
+            dir = ModelLocation.resolve(model(), file, source, quiet, io);
+        }
+        return dir;
+    }
+
     /** Loads the model with a progress bar on a terminal. */
     ChatGLM load(Io io, int defaultContext) {
         return load(io, loadOptions(defaultContext));
@@ -94,6 +142,7 @@ final class ModelOptions {
 
     /** Loads the model with these options (made by {@link #loadOptions}) and a progress bar on a terminal. */
     ChatGLM load(Io io, LoadOptions options) {
+        resolve(io);
         var bar = new ProgressBar(io, false);
         ChatGLM glm;
         try {

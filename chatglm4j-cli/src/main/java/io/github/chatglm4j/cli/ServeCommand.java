@@ -96,7 +96,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         model.loadOptions(0); // reports option mistakes before the port is taken
         String key = apiKey != null ? apiKey : System.getenv("CHATGLM_API_KEY");
-        String id = alias != null ? alias : String.valueOf(model.dir.toAbsolutePath().normalize().getFileName());
+        String id = alias != null ? alias : model.displayName();
         OpenAiServer server;
         try {
             server = OpenAiServer.start(ServerOptions.of(host, port).withApiKey(key).withCorsOrigins(corsOrigins));
@@ -106,7 +106,7 @@ final class ServeCommand implements Callable<Integer> {
         ChatGLM glm = null;
         Thread hook = new Thread(this::interrupted, "chatglm-serve-shutdown");
         try {
-            io.err().println("chatglm: listening on " + server.baseUrl() + "; loading " + model.dir
+            io.err().println("chatglm: listening on " + server.baseUrl() + "; loading " + model.model()
                     + " (/health answers 503 until the model is ready)");
             io.err().flush();
             glm = model.load(io, model.loadOptions(0).withParallel(parallel).withQueue(queue));

@@ -8,6 +8,7 @@ import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.chat.PromptBuilder;
 import io.github.chatglm4j.chat.Role;
 import io.github.chatglm4j.format.ModelFormatException;
+import io.github.chatglm4j.hub.ModelRef;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,9 +38,10 @@ final class TokenizeCommand implements Callable<Integer> {
     private final Io io;
     private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
-            description = "Model directory (only its tokenizer.model is read), or the tokenizer.model file itself.")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
+            description = "Model directory (only its tokenizer.model is read), the tokenizer.model file itself, or a "
+                    + "Hugging Face repo id such as THUDM/chatglm3-6b (only its tokenizer.model is downloaded).")
+    String model;
 
     TokenizeCommand(Io io) {
         this.io = io;
@@ -71,13 +73,17 @@ final class TokenizeCommand implements Callable<Integer> {
     }
 
     private Path tokenizerFile() {
-        if (Files.isRegularFile(model)) {
-            return model;
+        Path local = Path.of(model);
+        if (!Files.exists(local) && ModelRef.looksLikeReference(model)) {
+            return ModelLocation.resolve(model, "tokenizer.model", null, false, io);
         }
-        if (!Files.isDirectory(model)) {
-            throw new ModelFormatException(model, "no such directory");
+        if (Files.isRegularFile(local)) {
+            return local;
         }
-        return model.resolve("tokenizer.model");
+        if (!Files.isDirectory(local)) {
+            throw new ModelFormatException(local, "no such directory");
+        }
+        return local.resolve("tokenizer.model");
     }
 
     private static int[] encode(JsonNode node, ChatGLMTokenizer tokenizer, PromptBuilder prompts) {

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** Runs the chatglm command in-process with captured streams, and reads the fixtures. */
 final class Cli {
@@ -36,12 +37,25 @@ final class Cli {
     }
 
     static Run withStdin(String stdin, String... args) {
+        return run(System.getenv(), stdin, args);
+    }
+
+    /** A run with these environment variables instead of the process's (HF_ENDPOINT, HF_HUB_CACHE ...). */
+    static Run withEnv(Map<String, String> env, String... args) {
+        return run(env, "", args);
+    }
+
+    static Run withEnvAndStdin(Map<String, String> env, String stdin, String... args) {
+        return run(env, stdin, args);
+    }
+
+    private static Run run(Map<String, String> env, String stdin, String... args) {
         var out = new ByteArrayOutputStream();
         var err = new ByteArrayOutputStream();
         var in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
         int code;
         try (var o = new PrintStream(out, true, StandardCharsets.UTF_8); var e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            code = Main.run(args, Io.plain(in, o, e));
+            code = Main.run(args, Io.plain(in, o, e).withEnv(env));
         }
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.generate;
 
+import io.github.chatglm4j.testing.Await;
 import io.github.chatglm4j.testing.ScriptedModel;
 import io.github.chatglm4j.testing.Fixtures;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
@@ -87,14 +88,15 @@ class TokenStreamTest {
         AtomicReference<Generation> result = new AtomicReference<>();
         AtomicReference<Boolean> flag = new AtomicReference<>();
         try (BatchScheduler s = new BatchScheduler(model, tokenizer, 1, 1)) {
+            TokenStream stream = TokenStream.submit(s, new BatchRequest(new int[]{1}, greedy(900)));
             Thread waiter = Thread.ofPlatform().start(() -> {
-                TokenStream stream = TokenStream.submit(s, new BatchRequest(new int[]{1}, greedy(900)));
                 result.set(stream.drain((id, t) -> first.countDown()));
                 flag.set(Thread.currentThread().isInterrupted());
             });
             first.await();
             waiter.interrupt();
-            // the waiter cancels; the model then finishes its step and the scheduler sees the cancel
+            // once the waiter has cancelled, the model finishes its step and the scheduler sees the cancel
+            Await.until("the interrupted waiter cancelled its request", ((Job) stream.ticket())::isCancelled);
             resume.countDown();
             waiter.join();
         }

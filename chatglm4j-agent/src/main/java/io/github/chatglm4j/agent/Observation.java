@@ -1,0 +1,90 @@
+package io.github.chatglm4j.agent;
+
+import io.github.chatglm4j.agent.interpreter.CellResult;
+import io.github.chatglm4j.agent.interpreter.DataFile;
+import io.github.chatglm4j.agent.interpreter.Figure;
+import io.github.chatglm4j.agent.tool.ToolResult;
+
+import java.util.List;
+
+/**
+ * The result of a call, twice: as the model reads it (after {@code <|observation|>}) and as the user sees it.
+ *
+ * @param content what the model is given: the result cut to the limit plus " [TRUNCATED]" as the reference demo
+ *                does; for code, stripped, then {@code [Image]} for each figure and what happened to the worker
+ * @param display the full result for the user (code output as printed, then any note)
+ * @param figures figures the code left open, as PNG
+ * @param files   files under /mnt/data the code created or changed
+ * @param failed  the call did not succeed (unknown tool, bad arguments, an error, a timeout)
+ */
+public record Observation(String content, String display, List<Figure> figures, List<DataFile> files, boolean failed) {
+    static final String TRUNCATED = " [TRUNCATED]";
+    static final String IMAGE = "[Image]";
+
+    public Observation {
+        figures = List.copyOf(figures);
+        files = List.copyOf(files);
+    }
+
+    /** A tool's result: its text, cut to {@code limit} characters. */
+    public static Observation of(ToolResult result, int limit) {
+        return new Observation(truncate(result.text(), limit), result.text(), List.of(), List.of(), result.failed());
+    }
+
+    /** A text of our own (a refusal, an unparsable call), cut to {@code limit} characters like any result. */
+    public static Observation text(String text, int limit, boolean failed) {
+        return new Observation(truncate(text, limit), text, List.of(), List.of(), failed);
+    }
+
+    /**
+     * A code cell's result as the reference's code-interpreter demo gives it: the output (with the traceback) cut to
+     * {@code limit} characters and then stripped, {@code [Image]} for each figure, and the note on timeouts and
+     * restarts last.
+     */
+    public static Observation of(CellResult cell, int limit) {
+        var content = new StringBuilder(strip(truncate(cell.output(), limit)));
+        for (int i = 0; i < cell.figures().size(); i++) {
+            content.append(content.isEmpty() ? "" : "\n").append(IMAGE);
+        }
+        String display = cell.output();
+        if (cell.dropped() > 0) {
+            display += "[" + cell.dropped() + " more characters of output were not kept]\n";
+        }
+        if (cell.note() != null) {
+            content.append(content.isEmpty() ? "" : "\n").append(cell.note());
+            display += cell.note();
+        }
+        boolean failed = cell.error() != null || cell.timedOut() || cell.restarted() || cell.cancelled();
+        return new Observation(content.toString(), display, cell.figures(), cell.files(), failed);
+    }
+
+    /** Python's {@code s[:limit] + " [TRUNCATED]"} for {@code len(s) > limit}, counting code points as Python does. */
+    static String truncate(String s, int limit) {
+        if (s.codePointCount(0, s.length()) <= limit) {
+            return s;
+        }
+        return s.substring(0, s.offsetByCodePoints(0, limit)) + TRUNCATED;
+    }
+
+    /** Python's {@code str.strip()}: the reference demo strips what it shows and sends. */
+    static String strip(String s) {
+        int start = 0;
+        int end = s.length();
+        while (start < end && isSpace(s.charAt(start))) {
+            start++;
+        }
+        while (end > start && isSpace(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(start, end);
+    }
+
+    /** Python's str.isspace() (Java's isWhitespace differs on no-break spaces and U+0085). */
+    private static boolean isSpace(char c) {
+        return switch (c) {
+            case '\t', '\n', 0x0B, '\f', '\r', 0x1C, 0x1D, 0x1E, 0x1F, ' ', 0x85, 0xA0, 0x1680,
+                 0x2028, 0x2029, 0x202F, 0x205F, 0x3000 -> true;
+            default -> c >= 0x2000 && c <= 0x200A;
+        };
+    }
+}
