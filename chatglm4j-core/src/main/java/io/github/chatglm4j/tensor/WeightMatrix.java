@@ -29,7 +29,7 @@ public final class WeightMatrix {
         if (!type.isQuantized()) {
             return false;
         }
-        return n <= (QuantProducts.hasBatchKernels(type) ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
+        return n <= (type.hasGroupBatch() ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
     }
 
     /** Per calling thread, the transposed activations of the last panel product (reused: they can be tens of MB). */
@@ -136,13 +136,17 @@ public final class WeightMatrix {
     public void matvec(float[] x, float[] out, Parallel pool) {
         requireLength("x", x, cols);
         requireLength("out", out, rows);
-        Parallel.RangeBody body = switch (type) {
-            case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
-            case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
-            case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> regrouped ? InterleavedQ4_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool)
-                    : QuantProducts.matvec(type, data, cols, Q8Activations.quantize(x, 1, cols, pool), 0, out, 0);
-        };
+        Parallel.RangeBody body;
+        if (!type.isQuantized()) {
+            TensorType.FloatRows kernel = type.floatRows();
+            body = (r0, r1) -> kernel.rows(data, cols, x, out, r0, r1);
+        } else if (regrouped) {
+            body = InterleavedQ4_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool);
+        } else {
+            TensorType.Int8Rows kernel = type.int8Rows();
+            Q8Activations a = Q8Activations.quantize(x, 1, cols, pool);
+            body = (r0, r1) -> kernel.rows(data, cols, a, 0, out, 0, r0, r1);
+        }
         run(pool, (long) rows * cols, body);
     }
 
@@ -168,8 +172,9 @@ public final class WeightMatrix {
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
             Q8Activations a = Q8Activations.quantize(x, n, cols, pool);
+            TensorType.Int8Batch kernel = type.int8Batch();
             run(pool, work, regrouped ? InterleavedQ4_0.batch(data, rows, cols, a, out, pool)
-                    : QuantProducts.batch(type, data, rows, cols, a, out));
+                    : (r0, r1) -> kernel.rows(data, rows, cols, a, out, r0, r1));
             return;
         }
         RowDecoder decoder = decoder();
