@@ -9,6 +9,7 @@ packages=(
   python3-numpy       # promised to the model's code, checked by the interpreter tests
   python3-pandas      # likewise
   python3-matplotlib  # likewise; figures come back as PNG
+  nodejs              # RealClients413Test: Node's http client must read the 413 of an oversized body (python3 too)
 )
 
 missing=()

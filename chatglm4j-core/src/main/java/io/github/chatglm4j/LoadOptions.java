@@ -4,8 +4,11 @@ import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.model.KvType;
 import io.github.chatglm4j.tensor.TensorType;
 
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * How to load a model.
@@ -31,9 +34,10 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
     /** Default context when the model allows more: 8K tokens are 224 MiB of F16 KV cache for a 6B model (448 in F32). */
     public static final int DEFAULT_CONTEXT = 8192;
 
-    /** The types a model can be quantized to while loading. */
-    public static final Set<TensorType> QUANT_TYPES =
-            Set.copyOf(EnumSet.of(TensorType.Q8_0, TensorType.Q4_0, TensorType.Q4_1, TensorType.Q5_0, TensorType.Q5_1));
+    /** The types a model can be quantized to while loading: the rows of the type table marked as quantization targets. */
+    public static final Set<TensorType> QUANT_TYPES = Collections.unmodifiableSet(
+            Arrays.stream(TensorType.values()).filter(TensorType::isQuantTarget)
+                    .collect(Collectors.toCollection(() -> EnumSet.noneOf(TensorType.class))));
 
     public LoadOptions {
         if (threads < 1) {
@@ -43,7 +47,8 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
             throw new IllegalArgumentException("context size must be >= 0, got " + contextSize);
         }
         if (quant != null && !QUANT_TYPES.contains(quant)) {
-            throw new IllegalArgumentException("cannot quantize a model to " + quant + " while loading; supported: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1");
+            throw new IllegalArgumentException("cannot quantize a model to " + quant + " while loading; supported: "
+                    + QUANT_TYPES.stream().map(Enum::name).collect(Collectors.joining(", ")));
         }
         if (parallel < 1) {
             throw new IllegalArgumentException("parallel sequences must be >= 1, got " + parallel);

@@ -4,6 +4,7 @@ import io.github.chatglm4j.testing.Numbers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.checkpoint.FileType;
 import io.github.chatglm4j.checkpoint.RandomGgufWriter;
 import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.model.ChatGLMModel;
@@ -44,7 +45,7 @@ class RepackedLoadTest {
     @BeforeAll
     static void writeModel() throws IOException {
         file = tmp.resolve("q4_0.gguf");
-        RandomGgufWriter.write(file, CONFIG, TokenizerFixtures.tokenizer(), RandomGgufWriter.Mix.Q4_0, 11, 2, LoadProgress.NONE, false);
+        RandomGgufWriter.write(file, CONFIG, TokenizerFixtures.tokenizer(), FileType.Q4_0, 11, 2, LoadProgress.NONE, false);
     }
 
     private static ChatGLM load(boolean repack, List<String> stages) {

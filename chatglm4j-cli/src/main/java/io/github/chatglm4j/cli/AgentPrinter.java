@@ -29,11 +29,11 @@ final class AgentPrinter implements AgentListener {
 
     private final PrintWriter out;
     private final Style style;
+    private final PartWriter writer;
     private final Path figures;
     private final Path data;
     private int figureCount;
     private int round;
-    private boolean lineOpen;
 
     /**
      * @param figures where figures are written (a folder only the JVM writes to), or null
@@ -42,6 +42,7 @@ final class AgentPrinter implements AgentListener {
     AgentPrinter(PrintWriter out, Style style, Path figures, Path data) {
         this.out = out;
         this.style = style;
+        this.writer = new PartWriter(out, style, false);
         this.figures = figures;
         this.data = data;
     }
@@ -51,7 +52,7 @@ final class AgentPrinter implements AgentListener {
         switch (event) {
             case AgentEvent.Reply r -> reply(r.round(), r.part());
             case AgentEvent.Call c -> call(c.call());
-            case AgentEvent.Status s -> note("[" + s.message() + "]");
+            case AgentEvent.Status s -> writer.note("[" + s.message() + "]");
             case AgentEvent.Result r -> result(r.observation());
             case AgentEvent.Finished f -> finished(f.turn());
         }
@@ -61,46 +62,41 @@ final class AgentPrinter implements AgentListener {
     private void reply(int r, ReplySplitter.Part part) {
         if (r != round) {
             round = r;
-            endLine();
+            writer.endLine();
             out.print(style.bold("ChatGLM: "));
-            lineOpen = true;
+            writer.lineOpened();
         }
-        switch (part) {
-            case ReplySplitter.Part.Call c -> note(c.name().equals("interpreter") ? "[code interpreter]" : "[tool call: " + c.name() + "]");
-            case ReplySplitter.Part.Text t when t.text().equals("\n") -> endLine();
-            case ReplySplitter.Part.Text t -> print(t.text());
-            case ReplySplitter.Part.Code c -> print(c.text());
-        }
+        writer.write(part);
     }
 
     private void call(AssistantReply call) {
         switch (call) {
-            case AssistantReply.ToolCall t -> note("→ " + t.name() + " " + t.arguments());
-            case AssistantReply.MalformedToolCall bad -> note("→ " + bad.error());
+            case AssistantReply.ToolCall t -> writer.note("→ " + t.name() + " " + t.arguments());
+            case AssistantReply.MalformedToolCall bad -> writer.note("→ " + bad.error());
             case AssistantReply.CodeInterpreter c -> { }
             case AssistantReply.Text t -> { }
         }
     }
 
     private void result(Observation o) {
-        note(o.failed() ? "[result: failed]" : "[result]");
+        writer.note(o.failed() ? "[result: failed]" : "[result]");
         String shown = o.display();
         if (shown.length() > DISPLAY_LIMIT) {
             shown = shown.substring(0, DISPLAY_LIMIT) + "\n… (" + (o.display().length() - DISPLAY_LIMIT) + " more characters)";
         }
         if (!shown.isBlank()) {
-            print(shown);
-            endLine();
+            writer.print(shown);
+            writer.endLine();
         }
         for (Figure f : o.figures()) {
-            note(figures == null ? "[figure: not saved]" : "[figure saved: " + save(f) + "]");
+            writer.note(figures == null ? "[figure: not saved]" : "[figure saved: " + save(f) + "]");
         }
         if (!o.files().isEmpty()) {
             var names = new ArrayList<String>();
             for (DataFile f : o.files()) {
                 names.add((data == null ? f.sandboxPath() : data.resolve(f.name()).toString()) + " (" + size(f.size()) + ")");
             }
-            note("[files written: " + String.join(", ", names) + "]");
+            writer.note("[files written: " + String.join(", ", names) + "]");
         }
     }
 
@@ -110,7 +106,7 @@ final class AgentPrinter implements AgentListener {
             case ROUND_LIMIT -> "[stopped after " + turn.rounds().size() + " model turns: the model was still calling tools]";
             case CANCELLED -> "[stopped]";
         };
-        endLine();
+        writer.endLine();
         if (why != null) {
             out.println(style.dim(why));
         }
@@ -135,23 +131,6 @@ final class AgentPrinter implements AgentListener {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot save a figure in " + figures + ": " + e.getMessage(), e);
             }
-        }
-    }
-
-    private void note(String text) {
-        endLine();
-        out.println(style.dim(text));
-    }
-
-    private void print(String text) {
-        out.print(text);
-        lineOpen = !text.endsWith("\n");
-    }
-
-    private void endLine() {
-        if (lineOpen) {
-            out.println();
-            lineOpen = false;
         }
     }
 }

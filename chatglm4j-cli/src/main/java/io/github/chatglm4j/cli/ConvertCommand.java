@@ -1,7 +1,7 @@
 package io.github.chatglm4j.cli;
 
+import io.github.chatglm4j.checkpoint.FileType;
 import io.github.chatglm4j.checkpoint.GgufModelWriter;
-import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.quant.Quantization;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,8 +37,11 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.gguf", description = "GGUF file to write.")
     Path output;
 
-    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16",
-            description = "Matrix type: f32, f16, bf16, q8_0, q5_1, q5_0, q4_1 or q4_0. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16", completionCandidates = RandomModelCommand.FileTypes.class,
+            description = {"Matrix types, one of llama.cpp's file types: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+                    "f32 … q5_1 put every matrix in that type (as chatglm.cpp); the K-quant and IQ4 types are typed per "
+                            + "tensor as llama-quantize types them (q4_k_m: Q4_K, Q5_K and Q6_K, with Q5_0/Q8_0 where rows "
+                            + "are not whole 256-blocks)."})
     String type;
 
     @Option(names = "--force", description = "Replace FILE.gguf if it exists.")
@@ -48,20 +51,15 @@ final class ConvertCommand implements Callable<Integer> {
         this.io = io;
     }
 
+    /** chatglm.cpp's types (the floats and the load-time quantization targets) keep every matrix in that type. */
+    private static boolean uniform(FileType type) {
+        return !type.base().isQuantized() || type.base().isQuantTarget();
+    }
+
     @Override
     public Integer call() throws IOException {
-        TensorType target = switch (type.toLowerCase(Locale.ROOT)) {
-            case "f32" -> TensorType.F32;
-            case "f16" -> TensorType.F16;
-            case "bf16" -> TensorType.BF16;
-            case "q8_0" -> TensorType.Q8_0;
-            case "q5_1" -> TensorType.Q5_1;
-            case "q5_0" -> TensorType.Q5_0;
-            case "q4_1" -> TensorType.Q4_1;
-            case "q4_0" -> TensorType.Q4_0;
-            default -> throw new ParameterException(spec.commandLine(),
-                    "--type must be f32, f16, bf16, q8_0, q5_1, q5_0, q4_1 or q4_0, got '" + type + "'");
-        };
+        FileType target = FileType.parse(type).orElseThrow(() -> new ParameterException(spec.commandLine(),
+                "--type must be one of " + String.join(", ", new RandomModelCommand.FileTypes()) + ", got '" + type + "'"));
         model = ModelLocation.resolve(modelName, null, null, false, io);
         if (!Files.isDirectory(model)) {
             throw new CliException(model + ": " + (Files.exists(model) ? "not a directory" : "no such directory")
@@ -73,7 +71,7 @@ final class ConvertCommand implements Callable<Integer> {
         var bar = new ProgressBar(io, true);
         long t0 = System.nanoTime();
         try {
-            GgufModelWriter.convert(model, output, target, Quantization::quantizeRow, bar, force);
+            GgufModelWriter.convert(model, output, c -> uniform(target) ? target.pure() : target.policy(c), Quantization::quantizeRow, bar, force);
         } finally {
             bar.finishLine();
         }

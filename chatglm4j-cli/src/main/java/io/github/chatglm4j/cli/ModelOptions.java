@@ -17,7 +17,6 @@ import picocli.CommandLine.TypeConversionException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 
 /** Which model to load and how: shared by chat, generate and bench. */
 final class ModelOptions {
@@ -69,7 +68,7 @@ final class ModelOptions {
     boolean repack;
 
     @Option(names = "--quant", paramLabel = "TYPE", converter = QuantType.class, completionCandidates = QuantType.class,
-            description = "Quantize the layer weights while loading: q8_0, q4_0, q4_1, q5_0 or q5_1 (case-insensitive); "
+            description = "Quantize the layer weights while loading: one of ${COMPLETION-CANDIDATES} (case-insensitive); "
                     + "the output layer becomes q8_0. Needs F32/F16/BF16 weights. q8_0 about halves the memory of F16 "
                     + "weights, q4_0 needs less than a third, at some loss of quality.")
     TensorType quant;
@@ -93,17 +92,14 @@ final class ModelOptions {
         return LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload).withKvType(kv).withQuant(quant).withRepack(repack);
     }
 
-    /** Parses {@code --quant} values: the load-time types by their lower-case ggml names, any case. */
+    /** Parses {@code --quant} values: the load-time types ({@link LoadOptions#QUANT_TYPES}) by their lower-case names, any case. */
     static final class QuantType implements ITypeConverter<TensorType>, Iterable<String> {
-        private static final List<String> NAMES = List.of("q8_0", "q4_0", "q4_1", "q5_0", "q5_1");
+        private static final List<String> NAMES = LoadOptions.QUANT_TYPES.stream().map(TensorType::label).toList();
 
         @Override
         public TensorType convert(String value) {
-            String v = value.toLowerCase(Locale.ROOT);
-            if (!NAMES.contains(v)) {
-                throw new TypeConversionException("expected one of " + String.join(", ", NAMES) + " but was '" + value + "'");
-            }
-            return TensorType.valueOf(v.toUpperCase(Locale.ROOT));
+            return TensorType.parse(value).filter(LoadOptions.QUANT_TYPES::contains).orElseThrow(() ->
+                    new TypeConversionException("expected one of " + String.join(", ", NAMES) + " but was '" + value + "'"));
         }
 
         @Override

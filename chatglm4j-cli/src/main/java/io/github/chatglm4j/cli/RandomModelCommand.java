@@ -1,5 +1,6 @@
 package io.github.chatglm4j.cli;
 
+import io.github.chatglm4j.checkpoint.FileType;
 import io.github.chatglm4j.checkpoint.RandomCheckpointWriter;
 import io.github.chatglm4j.checkpoint.GgufModelWriter;
 import io.github.chatglm4j.checkpoint.RandomGgufWriter;
@@ -17,6 +18,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -27,7 +30,7 @@ import java.util.stream.Stream;
         description = {"Write a ChatGLM3 model with random weights, e.g. to benchmark without downloading 12 GB: a "
                 + "Hugging Face directory (config.json, tokenizer.model, safetensors shards and their index), or, when "
                 + "the output ends in .gguf, one GGUF file typed like llama.cpp's quantizer would (q4_0 keeps the output "
-                + "layer in Q6_K; q4_k_m mixes Q4_K, Q5_K, Q6_K, Q5_0 and Q8_0).",
+                + "layer in Q6_K; q4_k_m mixes Q4_K, Q5_K, Q6_K, Q5_0 and Q8_0; q2_k, q3_k_m, iq4_xs … as llama-quantize).",
                 "Its replies are gibberish, but it has the real layout and speed."})
 final class RandomModelCommand implements Callable<Integer> {
     /** The published config.json files, embedded so that no checkpoint is needed. */
@@ -52,8 +55,8 @@ final class RandomModelCommand implements Callable<Integer> {
                     + "or the path of a config.json. Default: ${DEFAULT-VALUE}.")
     String config;
 
-    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16",
-            description = "Weight type: f16, bf16 or f32; for a .gguf file also q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m. "
+    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16", completionCandidates = FileTypes.class,
+            description = "Weight type: f16, bf16 or f32; for a .gguf file any of llama.cpp's file types: ${COMPLETION-CANDIDATES}. "
                     + "Default: ${DEFAULT-VALUE}.")
     String type;
 
@@ -67,6 +70,14 @@ final class RandomModelCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Write into DIR even if it is not empty (or replace FILE.gguf).")
     boolean force;
 
+    /** llama.cpp's file types, by their lower-case names. */
+    static final class FileTypes implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(FileType.values()).map(FileType::label).iterator();
+        }
+    }
+
     RandomModelCommand(Io io) {
         this.io = io;
     }
@@ -76,13 +87,8 @@ final class RandomModelCommand implements Callable<Integer> {
         if (output.getFileName() != null && output.getFileName().toString().endsWith(".gguf")) {
             return writeGguf();
         }
-        TensorType weightType = switch (type.toLowerCase(Locale.ROOT)) {
-            case "f16" -> TensorType.F16;
-            case "bf16" -> TensorType.BF16;
-            case "f32" -> TensorType.F32;
-            default -> throw new ParameterException(spec.commandLine(),
-                    "--type must be f16, bf16 or f32, got '" + type + "'");
-        };
+        TensorType weightType = TensorType.parse(type).filter(t -> !t.isQuantized()).orElseThrow(() ->
+                new ParameterException(spec.commandLine(), "--type must be f16, bf16 or f32, got '" + type + "'"));
         if (tokenizer == null) {
             throw new CliException("random-model needs ChatGLM3's tokenizer.model: pass --tokenizer FILE "
                     + "(every ChatGLM3 checkpoint has it; download: " + TOKENIZER_URL + ")");
@@ -118,12 +124,8 @@ final class RandomModelCommand implements Callable<Integer> {
     }
 
     private int writeGguf() throws IOException {
-        RandomGgufWriter.Mix mix;
-        try {
-            mix = RandomGgufWriter.Mix.parse(type);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--type: " + e.getMessage());
-        }
+        FileType mix = FileType.parse(type).orElseThrow(() -> new ParameterException(spec.commandLine(),
+                "--type: unknown weight type '" + type + "'; use one of " + String.join(", ", new FileTypes())));
         if (tokenizer == null) {
             throw new CliException("random-model needs ChatGLM3's tokenizer.model for the vocabulary: pass --tokenizer FILE "
                     + "(every ChatGLM3 checkpoint has it; download: " + TOKENIZER_URL + ")");
@@ -186,7 +188,8 @@ final class RandomModelCommand implements Callable<Integer> {
             }
             return file;
         }
-        Path tmp = Files.createTempFile("chatglm-config", ".json");
+        Path tmp = Files.createTempFile("chatglm-config", ".json"); // exclusive, random name, owner-only
+        tmp.toFile().deleteOnExit();
         try (InputStream in = RandomModelCommand.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + resource);

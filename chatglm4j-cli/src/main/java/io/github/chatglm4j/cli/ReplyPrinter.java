@@ -13,60 +13,34 @@ import java.io.PrintWriter;
  */
 final class ReplyPrinter implements TokenListener {
     private final PrintWriter out;
-    private final Style style;
+    private final PartWriter writer;
     private final ReplySplitter splitter = new ReplySplitter();
-    private boolean lineOpen;
 
     /** @param lineOpen whether the cursor is after text on the current line (e.g. a "ChatGLM: " prompt) */
     ReplyPrinter(PrintWriter out, Style style, boolean lineOpen) {
         this.out = out;
-        this.style = style;
-        this.lineOpen = lineOpen;
+        this.writer = new PartWriter(out, style, lineOpen);
     }
 
     @Override
     public void onToken(int id, String text) {
-        splitter.push(text).forEach(this::print);
+        splitter.push(text).forEach(writer::write);
         out.flush();
     }
 
     /** Prints what is still held back, ends the line and describes a call. */
     void finish(AssistantReply reply) {
-        splitter.finish().forEach(this::print);
-        endLine();
+        splitter.finish().forEach(writer::write);
+        writer.endLine();
         String note = switch (reply) {
             case AssistantReply.Text t -> null;
             case AssistantReply.ToolCall call -> "→ call " + call.name() + " with " + call.arguments();
-            case AssistantReply.CodeInterpreter code -> "→ code for the interpreter (the CLI does not run code)";
+            case AssistantReply.CodeInterpreter code -> "→ code for the interpreter (run it with --interpreter)";
             case AssistantReply.MalformedToolCall bad -> "→ " + bad.error();
         };
         if (note != null) {
-            out.println(style.dim(note));
+            writer.note(note);
         }
         out.flush();
-    }
-
-    private void print(ReplySplitter.Part part) {
-        switch (part) {
-            case ReplySplitter.Part.Call call -> {
-                endLine();
-                out.println(style.dim(call.name().equals("interpreter") ? "[code interpreter]" : "[tool call: " + call.name() + "]"));
-            }
-            case ReplySplitter.Part.Text t when t.text().equals("\n") -> endLine(); // a new text segment
-            case ReplySplitter.Part.Text t -> emit(t.text());
-            case ReplySplitter.Part.Code c -> emit(c.text());
-        }
-    }
-
-    private void emit(String text) {
-        out.print(text);
-        lineOpen = !text.endsWith("\n");
-    }
-
-    private void endLine() {
-        if (lineOpen) {
-            out.println();
-            lineOpen = false;
-        }
     }
 }

@@ -11,7 +11,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -57,12 +60,28 @@ final class ServeCommand implements Callable<Integer> {
     String alias;
 
     @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Require 'Authorization: Bearer KEY' on every request but /health (default: env CHATGLM_API_KEY; none: no key).")
+            description = "Require 'Authorization: Bearer KEY' on every request but /health. Visible to other users in 'ps': "
+                    + "prefer env CHATGLM_API_KEY or --api-key-file. Default: none (no key).")
     String apiKey;
 
+    @Option(names = "--api-key-file", paramLabel = "FILE",
+            description = "Read the API key from the first line of FILE (keep it readable by you only).")
+    Path apiKeyFile;
+
     @Option(names = "--cors-origin", paramLabel = "ORIGIN",
-            description = "Allow browser pages from this origin (repeatable; * for any). Default: none.")
+            description = "Allow browser pages from this origin (repeatable; * for any). Default: none; other origins "
+                    + "cannot send POST requests.")
     List<String> corsOrigins = new ArrayList<>();
+
+    @Option(names = "--allowed-host", paramLabel = "HOST[:PORT]",
+            description = "Also answer requests whose Host header names HOST (any port) or HOST:PORT (repeatable; * for any). "
+                    + "Default: localhost, 127.0.0.1, [::1] and the --host address with the server's port; with --host 0.0.0.0 "
+                    + "any IP address too. Protects against DNS rebinding.")
+    List<String> allowedHosts = new ArrayList<>();
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "512",
+            description = "Connections served at once; more get 503 and are closed. Default: ${DEFAULT-VALUE}.")
+    int maxConnections;
 
     @Option(names = "--parallel", paramLabel = "N", defaultValue = "4",
             description = "Requests generated at the same time (each holds a KV cache of --ctx tokens). Default: ${DEFAULT-VALUE}.")
@@ -94,12 +113,17 @@ final class ServeCommand implements Callable<Integer> {
         if (queue < 0) {
             throw new ParameterException(spec.commandLine(), "--queue must be at least 0, got " + queue);
         }
+        if (maxConnections < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-connections must be at least 1, got " + maxConnections);
+        }
         model.loadOptions(0); // reports option mistakes before the port is taken
-        String key = apiKey != null ? apiKey : System.getenv("CHATGLM_API_KEY");
+        String key = apiKey();
         String id = alias != null ? alias : model.displayName();
         OpenAiServer server;
         try {
-            server = OpenAiServer.start(ServerOptions.of(host, port).withApiKey(key).withCorsOrigins(corsOrigins));
+            ServerOptions options = ServerOptions.of(host, port).withApiKey(key).withCorsOrigins(corsOrigins)
+                    .withAllowedHosts(allowedHosts);
+            server = OpenAiServer.start(options.withLimits(options.limits().withMaxConnections(maxConnections)));
         } catch (UncheckedIOException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }
@@ -132,6 +156,32 @@ final class ServeCommand implements Callable<Integer> {
                 // shutting down already, or the hook was never added
             }
         }
+    }
+
+    /** The key from --api-key-file, --api-key or CHATGLM_API_KEY (in that order), or null. */
+    private String apiKey() {
+        if (apiKeyFile != null) {
+            if (apiKey != null) {
+                throw new ParameterException(spec.commandLine(), "give either --api-key or --api-key-file, not both");
+            }
+            String key;
+            try {
+                key = Files.readAllLines(apiKeyFile).stream().findFirst().orElse("").strip();
+            } catch (IOException e) {
+                throw new CliException("--api-key-file " + apiKeyFile + ": cannot read it (" + e.getMessage() + ")", e);
+            }
+            if (key.isEmpty()) {
+                throw new CliException("--api-key-file " + apiKeyFile + ": the first line is empty");
+            }
+            return key;
+        }
+        if (apiKey != null) {
+            io.err().println("chatglm: note: --api-key is visible to other users of this machine (ps); "
+                    + "prefer CHATGLM_API_KEY or --api-key-file");
+            return apiKey;
+        }
+        String env = System.getenv("CHATGLM_API_KEY");
+        return env == null || env.isBlank() ? null : env.strip();
     }
 
     /** Ctrl-C: let the command close everything, and wait (briefly) for it before the JVM halts. */

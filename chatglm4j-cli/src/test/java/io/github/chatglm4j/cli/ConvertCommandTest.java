@@ -49,6 +49,28 @@ class ConvertCommandTest {
         }
     }
 
+    /**
+     * The tiny model's rows (64 and 192 values) are not whole 256-blocks, so llama-quantize's Q4_K_M choices all take
+     * their fallbacks: attn_qkv Q5_K -> Q5_1; token_embd, attn_output, ffn_up Q4_K -> Q5_0; ffn_down Q4_K -> Q5_0 in
+     * layer 0 and Q6_K -> Q8_0 in layer 1 (of 2, the last eighth gets more bits); output Q6_K -> Q8_0.
+     */
+    @Test
+    void aQ4KmConversionIsTypedAsLlamaQuantizeTypesItAndRuns() throws Exception {
+        Path out = tmp.resolve("tiny-q4_k_m.gguf");
+        Cli.Run run = Cli.run("convert", "-m", Cli.tiny().toString(), "-o", out.toString(), "--type", "q4_k_m");
+        assertThat(run.exitCode()).as("%s", run).isZero();
+        try (GgufFile f = GgufFile.open(out)) {
+            assertThat(f.uint("general.file_type")).as("llama_ftype MOSTLY_Q4_K_M").contains(15L);
+            java.util.Map<String, TensorType> want = java.util.Map.of("token_embd.weight", TensorType.Q5_0,
+                    "blk.0.attn_qkv.weight", TensorType.Q5_1, "blk.1.attn_output.weight", TensorType.Q5_0,
+                    "blk.0.ffn_up.weight", TensorType.Q5_0, "blk.0.ffn_down.weight", TensorType.Q5_0,
+                    "blk.1.ffn_down.weight", TensorType.Q8_0, "output.weight", TensorType.Q8_0, "blk.1.attn_norm.weight", TensorType.F32);
+            want.forEach((name, type) -> assertThat(f.tensor(name).orElseThrow().type()).as(name).isEqualTo(type));
+        }
+        JsonNode expected = Cli.json(Cli.tiny().resolve("expected.json"));
+        assertThat(greedy(out, Cli.ints(expected.get("input_ids")), 4)).as("greedy ids of the mixed file").hasSize(4);
+    }
+
     @Test
     void anExistingFileIsKeptWithoutForce() throws Exception {
         Path out = Files.writeString(tmp.resolve("keep.gguf"), "precious");
@@ -83,9 +105,9 @@ class ConvertCommandTest {
             assertThat(f.tensor("blk.0.attn_qkv.weight").orElseThrow().type()).isEqualTo(TensorType.Q8_0);
             assertThat(f.architecture()).isEqualTo("chatglm");
         }
-        Cli.Run bad = Cli.run("random-model", "-o", tmp.resolve("r.gguf").toString(), "--type", "q2_k",
+        Cli.Run bad = Cli.run("random-model", "-o", tmp.resolve("r.gguf").toString(), "--type", "iq2_xxs",
                 "--tokenizer", Cli.tiny().resolve("tokenizer.model").toString());
         assertThat(bad.exitCode()).isEqualTo(2);
-        assertThat(bad.err()).contains("unknown weight type 'q2_k'");
+        assertThat(bad.err()).contains("unknown weight type 'iq2_xxs'");
     }
 }

@@ -63,7 +63,7 @@ class ReplyPrinterTest {
                 ```python
                 print(2 ** 100)
                 ```
-                → code for the interpreter (the CLI does not run code)
+                → code for the interpreter (run it with --interpreter)
                 """);
     }
 

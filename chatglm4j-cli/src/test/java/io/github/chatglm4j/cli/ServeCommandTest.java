@@ -28,8 +28,11 @@ class ServeCommandTest {
         var err = new ByteArrayOutputStream();
         var o = new PrintStream(out, true, StandardCharsets.UTF_8);
         var e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        java.nio.file.Path keyFile = java.nio.file.Files.createTempFile("chatglm-key", ".txt");
+        java.nio.file.Files.writeString(keyFile, "k\n");
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> Main.run(new String[]{"serve", "-m", Cli.tiny().toString(),
-                "--port", "0", "--ctx", "256", "--parallel", "2", "--api-key", "k", "-t", "1"}, Io.plain(new ByteArrayInputStream(new byte[0]), o, e)));
+                "--port", "0", "--ctx", "256", "--parallel", "2", "--api-key-file", keyFile.toString(), "--allowed-host", "ui.lan",
+                "-t", "1"}, Io.plain(new ByteArrayInputStream(new byte[0]), o, e)));
         out.watch(exit);
         String base = out.await(URL, exit).group(1);
         try {
@@ -53,6 +56,23 @@ class ServeCommandTest {
             ServeCommand.stopAll();
         }
         assertThat(exit.get(60, TimeUnit.SECONDS)).as("exit code; stderr: %s", err).isZero();
+        assertThat(err.toString()).as("no warning for a key from a file").doesNotContain("visible");
+        java.nio.file.Files.delete(keyFile);
+    }
+
+    @Test
+    void keyAndHostMistakesAreOneLineErrors() {
+        Cli.Run both = Cli.run("serve", "-m", Cli.tiny().toString(), "--api-key", "k", "--api-key-file", "/nonexistent");
+        assertThat(both.exitCode()).as("%s", both).isEqualTo(2);
+        assertThat(both.err()).contains("either --api-key or --api-key-file");
+        Cli.Run missing = Cli.run("serve", "-m", Cli.tiny().toString(), "--api-key-file", "/nonexistent/key");
+        assertThat(missing.exitCode()).as("%s", missing).isEqualTo(1);
+        assertThat(missing.errLines()).hasSize(1);
+        assertThat(missing.err()).contains("--api-key-file");
+        Cli.Run badHost = Cli.run("serve", "-m", Cli.tiny().toString(), "--port", "0", "--allowed-host", "a b");
+        assertThat(badHost.exitCode()).as("%s", badHost).isEqualTo(1);
+        assertThat(badHost.errLines()).hasSize(1);
+        assertThat(badHost.err()).contains("'a b'");
     }
 
     @Test

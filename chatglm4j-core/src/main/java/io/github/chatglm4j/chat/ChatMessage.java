@@ -14,6 +14,17 @@ import java.util.Objects;
  * @param tools    for a system turn only: the tool definitions appended to the content as JSON, or null
  */
 public record ChatMessage(Role role, String content, String metadata, JsonNode tools) {
+    /** The system prompt ChatGLM3 was trained with for tools; the tools follow it as indented JSON. */
+    public static final String TOOLS_PROMPT =
+            "Answer the following questions as best as you can. You have access to the following tools:";
+    /**
+     * The system prompt ChatGLM3 was trained with for the code interpreter (the reference composite demo's and
+     * chatglm.cpp's code_interpreter.txt): a computer without internet, files under /mnt/data/.
+     */
+    public static final String INTERPRETER_PROMPT = "你是一位智能AI助手，你叫ChatGLM，你连接着一台电脑，但请注意不能联网。在使用Python解决任务时，"
+            + "你可以运行代码并得到结果，如果运行结果有错误，你需要尽可能对代码进行改进。你可以处理用户上传到电脑上的文件，文件默认存储路径是/mnt/data/。";
+    /** The metadata of an assistant turn that holds code for the interpreter. */
+    public static final String INTERPRETER = "interpreter";
 
     public ChatMessage {
         Objects.requireNonNull(role, "role");
@@ -31,6 +42,11 @@ public record ChatMessage(Role role, String content, String metadata, JsonNode t
     /** A system message announcing tools; the reference appends them to the content as indented JSON. */
     public static ChatMessage system(String content, JsonNode tools) {
         return new ChatMessage(Role.SYSTEM, content, "", tools);
+    }
+
+    /** The system message with which the reference announces tools: {@link #TOOLS_PROMPT}, then the tools. */
+    public static ChatMessage tools(JsonNode tools) {
+        return system(TOOLS_PROMPT, tools);
     }
 
     public static ChatMessage user(String content) {

@@ -40,7 +40,7 @@ public final class ResponseParser {
 
     private static final String TRAINING_TIME_PLACEHOLDER = "[[训练时间]]";
     private static final String TRAINING_TIME = "2023年";
-    private static final String INTERPRETER = "interpreter";
+    private static final String INTERPRETER = ChatMessage.INTERPRETER;
     private static final String FENCE = "```";
 
     private ResponseParser() {

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.LongStream;
 
 /**
@@ -76,26 +77,9 @@ public final class GgufModelWriter {
 
         int fileType();
 
-        /** Every matrix in {@code matrixType}, every 1-D tensor in F32 (llama.cpp's "--outtype"). */
+        /** Every matrix in {@code matrixType}, every 1-D tensor in F32 (llama.cpp's "--outtype", llama-quantize's --pure). */
         static TypePolicy uniform(TensorType matrixType) {
-            return new TypePolicy() {
-                @Override
-                public TensorType typeOf(String name, long[] ne) {
-                    if (ne.length == 1) {
-                        return TensorType.F32;
-                    }
-                    if (ne[0] % matrixType.blockSize() != 0) {
-                        throw new IllegalArgumentException("tensor '" + name + "' has rows of " + ne[0] + " values, not a multiple of the "
-                                + matrixType + " block size " + matrixType.blockSize() + "; it needs another type");
-                    }
-                    return matrixType;
-                }
-
-                @Override
-                public int fileType() {
-                    return GgufModelWriter.fileType(matrixType);
-                }
-            };
+            return FileType.mostly(matrixType).orElseThrow().pure();
         }
     }
 
@@ -120,26 +104,39 @@ public final class GgufModelWriter {
      * @throws UnsupportedOperationException if {@code encoder} cannot produce {@code type} (before anything is written)
      */
     public static void convert(Path hfDir, Path out, TensorType type, RowEncoder encoder, LoadProgress progress, boolean overwrite) throws IOException {
+        convert(hfDir, out, c -> TypePolicy.uniform(type), encoder, progress, overwrite);
+    }
+
+    /**
+     * {@link #convert(Path, Path, TensorType, RowEncoder, LoadProgress, boolean)} with the tensor types chosen by
+     * {@code types} for the checkpoint's config (e.g. {@link FileType#policy}: typed as llama-quantize does).
+     */
+    public static void convert(Path hfDir, Path out, Function<ChatGLMConfig, TypePolicy> types, RowEncoder encoder,
+                               LoadProgress progress, boolean overwrite) throws IOException {
         ChatGLMConfig config = ChatGLMConfig.read(hfDir.resolve("config.json"));
         if ((long) config.numHeads() * config.headDim() != config.hiddenSize()) {
             throw new ModelFormatException(hfDir.resolve("config.json"), "kv_channels " + config.headDim() + " x "
                     + config.numHeads() + " heads differs from hidden_size " + config.hiddenSize() + "; llama.cpp derives the head size from them");
         }
         ChatGLMTokenizer tokenizer = ChatGLMTokenizer.load(hfDir.resolve("tokenizer.model"));
-        GgufVocabulary vocabulary;
-        try {
-            vocabulary = GgufVocabulary.of(tokenizer, config.vocabSize());
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(hfDir.resolve("config.json"), e.getMessage());
-        }
-        probe(encoder, type);
-        TypePolicy policy = TypePolicy.uniform(type);
         Path name = hfDir.toAbsolutePath().normalize().getFileName();
-        var metadata = metadata(config, vocabulary, name == null ? "chatglm3" : name.toString(), policy.fileType(), chatTemplate(hfDir));
         try (HuggingFaceCheckpoint source = HuggingFaceCheckpoint.open(hfDir, LoadProgress.NONE)) {
-            ChatGLMWeights.bind(config, source); // every tensor present with the shape the config requires
+            // every tensor present with the shape the config requires, before anything is sized from the config
+            ChatGLMWeights.bind(config, source);
+            TypePolicy policy = types.apply(config);
+            List<PlannedTensor> plan = plan(config, policy);
+            for (TensorType type : plan.stream().map(PlannedTensor::type).distinct().toList()) {
+                probe(encoder, type); // before anything is written
+            }
+            GgufVocabulary vocabulary;
+            try {
+                vocabulary = GgufVocabulary.of(tokenizer, config.vocabSize());
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(hfDir.resolve("config.json"), e.getMessage());
+            }
+            var metadata = metadata(config, vocabulary, name == null ? "chatglm3" : name.toString(), policy.fileType(), chatTemplate(hfDir));
             var tracker = new Tracker(progress);
-            write(out, metadata, plan(config, policy), (t, dst) -> {
+            write(out, metadata, plan, (t, dst) -> {
                 TensorEntry src = source.tensor(t.hfName()).orElseThrow();
                 encodeTensor(src, t, encoder, dst, tracker);
             }, tracker, overwrite);
@@ -204,21 +201,9 @@ public final class GgufModelWriter {
         return m;
     }
 
-    /** llama.cpp's llama_ftype for a file whose matrices are all {@code type} ("mostly" that type). */
+    /** llama.cpp's llama_ftype for a file whose matrices are all {@code type} ("mostly" that type; the _S mix of a K-quant). */
     public static int fileType(TensorType type) {
-        return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q4_1 -> 3;
-            case Q8_0 -> 7;
-            case Q5_0 -> 8;
-            case Q5_1 -> 9;
-            case Q4_K -> 14; // Q4_K_S
-            case Q5_K -> 16; // Q5_K_S
-            case Q6_K -> 18;
-            case BF16 -> 32;
-        };
+        return FileType.mostly(type).orElseThrow().id();
     }
 
     private static void write(Path out, Map<String, GgufValue> metadata, List<PlannedTensor> plan, TensorFill fill,

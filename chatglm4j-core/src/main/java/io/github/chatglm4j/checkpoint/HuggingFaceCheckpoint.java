@@ -67,15 +67,16 @@ public final class HuggingFaceCheckpoint implements TensorSource {
         try {
             map = new ObjectMapper().readTree(Files.readString(index)).path("weight_map");
         } catch (IOException | RuntimeException e) {
-            throw new ModelFormatException(index, "cannot read the shard index: " + e.getMessage());
+            String m = String.valueOf(e.getMessage());
+            throw new ModelFormatException(index, "cannot read the shard index: " + (m.contains("\n") ? m.substring(0, m.indexOf('\n')) : m));
         }
         if (!map.isObject() || map.isEmpty()) {
             throw new ModelFormatException(index, "has no weight_map");
         }
         Set<Path> shards = new LinkedHashSet<>();
         Map<String, Path> expected = new LinkedHashMap<>();
-        map.fields().forEachRemaining(e -> {
-            Path shard = index.resolveSibling(e.getValue().asText());
+        map.properties().forEach(e -> {
+            Path shard = shardPath(index, e.getKey(), e.getValue());
             shards.add(shard);
             expected.put(e.getKey(), shard);
         });
@@ -85,6 +86,40 @@ public final class HuggingFaceCheckpoint implements TensorSource {
             }
         }
         return openFiles(new ArrayList<>(shards), expected, kind, progress);
+    }
+
+    /**
+     * The file an index entry names, which must be inside the model directory: an index is data, and a name such as
+     * {@code ../../etc/passwd} or an absolute path must not make the loader open files elsewhere. Only the name is
+     * checked, not where a symbolic link in the directory points (the Hugging Face cache links shards to its blobs).
+     */
+    static Path shardPath(Path index, String tensor, JsonNode name) {
+        if (!name.isTextual() || name.textValue().isEmpty()) {
+            throw new ModelFormatException(index, "the shard of tensor '" + tensor + "' is not a file name: " + name);
+        }
+        String text = name.textValue();
+        Path dir = index.toAbsolutePath().normalize().getParent();
+        Path relative;
+        try {
+            relative = Path.of(text);
+        } catch (java.nio.file.InvalidPathException e) {
+            relative = null;
+        }
+        Path inside = relative == null || relative.isAbsolute() ? null : dir.resolve(relative).normalize();
+        if (inside == null || !inside.startsWith(dir) || inside.equals(dir)) {
+            throw new ModelFormatException(index, "the shard '" + printable(text) + "' of tensor '" + tensor
+                    + "' is outside the model directory; refusing to open it");
+        }
+        return index.resolveSibling(relative);
+    }
+
+    private static String printable(String s) {
+        var out = new StringBuilder();
+        for (int i = 0; i < s.length() && i < 120; i++) {
+            char c = s.charAt(i);
+            out.append(c >= 0x20 && c != 0x7f ? c : '?');
+        }
+        return out.toString();
     }
 
     private static HuggingFaceCheckpoint openFiles(List<Path> paths, Map<String, Path> expected, String kind, LoadProgress progress) {

@@ -1,6 +1,7 @@
 package io.github.chatglm4j.checkpoint;
 
 import io.github.chatglm4j.format.LoadProgress;
+import io.github.chatglm4j.format.SafeFiles;
 import io.github.chatglm4j.format.safetensors.SafetensorsWriter.TensorSpec;
 import io.github.chatglm4j.format.safetensors.SafetensorsWriter;
 import io.github.chatglm4j.model.ChatGLMConfig;
@@ -15,7 +16,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,8 +45,8 @@ public final class RandomCheckpointWriter {
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = (ObjectNode) json.readTree(configJson.toFile());
         config.put("torch_dtype", type == TensorType.BF16 ? "bfloat16" : type == TensorType.F16 ? "float16" : "float32");
-        Files.writeString(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(config));
-        Files.copy(tokenizer, dir.resolve("tokenizer.model"), StandardCopyOption.REPLACE_EXISTING);
+        SafeFiles.write(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(config), true);
+        SafeFiles.copy(tokenizer, dir.resolve("tokenizer.model"), true);
 
         List<TensorSpec> all = specs(c, type);
         List<List<TensorSpec>> shards = new ArrayList<>();
@@ -79,7 +79,7 @@ public final class RandomCheckpointWriter {
                 progress.update("writing", done[0], finalTotal);
             });
         }
-        Files.writeString(dir.resolve("model.safetensors.index.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(index));
+        SafeFiles.write(dir.resolve("model.safetensors.index.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(index), true);
     }
 
     static List<TensorSpec> specs(ChatGLMConfig c, TensorType type) {

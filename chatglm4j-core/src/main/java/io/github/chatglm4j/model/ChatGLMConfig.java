@@ -89,6 +89,12 @@ public record ChatGLMConfig(int numLayers, int hiddenSize, int ffnHiddenSize, in
         if (headDim % 4 != 0) {
             throw new ModelFormatException(file, "kv_channels " + headDim + " must be a multiple of 4 (rotary pairs on half the head)");
         }
+        // the derived widths must be ints: a wrapped-around product could otherwise look like a valid shape
+        if ((long) (heads + 2L * groups) * headDim > Integer.MAX_VALUE || 2L * ffn > Integer.MAX_VALUE
+                || (long) heads * headDim > Integer.MAX_VALUE) {
+            throw new ModelFormatException(file, "the sizes are too large (num_attention_heads " + heads + ", kv_channels " + headDim
+                    + ", ffn_hidden_size " + ffn + ")");
+        }
         if (!(eps > 0) || !(ropeRatio > 0)) {
             throw new ModelFormatException(file, "layernorm_epsilon and rope_ratio must be positive");
         }

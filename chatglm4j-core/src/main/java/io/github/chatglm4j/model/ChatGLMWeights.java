@@ -45,6 +45,7 @@ public final class ChatGLMWeights {
     public static ChatGLMWeights bind(ChatGLMConfig c, TensorSource source) {
         var b = new Binder(source);
         WeightMatrix embedding = b.matrix(EMBEDDING, c.vocabSize(), c.hiddenSize());
+        checkLayerCount(c, source);
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = layerPrefix(i);
@@ -60,6 +61,22 @@ public final class ChatGLMWeights {
         float[] finalNorm = b.vector("encoder.final_layernorm.weight", c.hiddenSize());
         WeightMatrix output = b.matrix(OUTPUT, c.vocabSize(), c.hiddenSize());
         return new ChatGLMWeights(embedding, layers, finalNorm, output);
+    }
+
+    /**
+     * The config's layer count against the tensors actually there, before anything is allocated per layer: a config
+     * that claims a billion layers must fail at once, not after gigabytes of empty layer slots.
+     */
+    private static void checkLayerCount(ChatGLMConfig c, TensorSource source) {
+        int present = 0;
+        while (present < c.numLayers() && source.tensor(PREFIX + layerPrefix(present) + "input_layernorm.weight").isPresent()) {
+            present++;
+        }
+        if (present < c.numLayers()) {
+            throw new ModelFormatException(source.location(), "the config has num_layers " + c.numLayers() + ", but the weights have "
+                    + present + " layer" + (present == 1 ? "" : "s") + " (tensor '" + PREFIX + layerPrefix(present)
+                    + "input_layernorm.weight' is missing)");
+        }
     }
 
     private static String layerPrefix(int i) {

@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Exact conversion of stored values (little-endian F32, F16, BF16, and via {@link QuantDecode} the block types) to
- * float32, both as bulk row decoding and as the scalar forms that the kernels use for their tails.
+ * Exact conversion of stored values (little-endian F32, F16, BF16 here, the block types in {@link QuantDecode}) to
+ * float32, both as bulk row decoding through each type's decoder and as the scalar forms that the kernels use for
+ * their tails.
  *
  * <p>The vector F16 path widens 8 halves to ints (a narrow 128-bit load plus cast part 0, which is one
  * instruction; casting part 1+ of a wide load needs lane shuffles), moves sign, exponent and mantissa into float
@@ -37,14 +38,6 @@ final class Decode {
     private Decode() {
     }
 
-    static int elementBytes(TensorType type) {
-        return switch (type) {
-            case F32 -> 4;
-            case F16, BF16 -> 2;
-            default -> throw new UnsupportedOperationException(type + " has no fixed element size: use byteOffset");
-        };
-    }
-
     /**
      * Byte offset of element {@code element} (counted from the start of a tensor); for block types the element
      * must start a block, otherwise an IllegalArgumentException names the misalignment.
@@ -66,16 +59,23 @@ final class Decode {
     }
 
     /**
-     * Decodes {@code len} consecutive values starting at {@code byteOffset} into {@code dst[dstOffset ...]}. For the
-     * block types the offset must be a block boundary and {@code len} a whole number of blocks.
+     * Decodes {@code len} consecutive values starting at {@code byteOffset} into {@code dst[dstOffset ...]} with the
+     * type's decoder. For the block types the offset must be a block boundary and {@code len} a whole number of blocks.
      */
     static void row(TensorType type, MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {
-        switch (type) {
-            case F32 -> MemorySegment.copy(src, FLOAT_LE, byteOffset, dst, dstOffset, len);
-            case F16 -> f16Row(src, byteOffset, dst, dstOffset, len);
-            case BF16 -> bf16Row(src, byteOffset, dst, dstOffset, len);
-            default -> QuantDecode.row(type, src, byteOffset, dst, dstOffset, len);
+        int block = type.blockSize();
+        if (len % block != 0) {
+            throw new IllegalArgumentException("decoding " + len + " values of " + type + ": not a multiple of the block size " + block);
         }
+        if (byteOffset % type.bytesPerBlock() != 0) {
+            throw new IllegalArgumentException("decoding " + type + " at byte " + byteOffset + ": not a block boundary ("
+                    + type.bytesPerBlock() + "-byte blocks)");
+        }
+        type.decoder().decode(src, byteOffset, dst, dstOffset, len / block);
+    }
+
+    static void f32Row(MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {
+        MemorySegment.copy(src, FLOAT_LE, byteOffset, dst, dstOffset, len);
     }
 
     static void f16Row(MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {

@@ -56,33 +56,6 @@ final class QuantDecode {
         return (IntVector) ByteVector.fromMemorySegment(B64, src, offset, LE).castShape(I, 0);
     }
 
-    /**
-     * Decodes {@code len} values of a block type, starting at {@code byteOffset} (a block boundary of the segment),
-     * into {@code dst[dstOffset ...]}; {@code len} must be a whole number of blocks.
-     */
-    static void row(TensorType type, MemorySegment src, long byteOffset, float[] dst, int dstOffset, int len) {
-        int block = type.blockSize();
-        if (len % block != 0) {
-            throw new IllegalArgumentException("decoding " + len + " values of " + type + ": not a multiple of the block size " + block);
-        }
-        if (byteOffset % type.bytesPerBlock() != 0) {
-            throw new IllegalArgumentException("decoding " + type + " at byte " + byteOffset + ": not a block boundary ("
-                    + type.bytesPerBlock() + "-byte blocks)");
-        }
-        int blocks = len / block;
-        switch (type) {
-            case Q8_0 -> q8_0(src, byteOffset, dst, dstOffset, blocks);
-            case Q4_0 -> q4_0(src, byteOffset, dst, dstOffset, blocks);
-            case Q4_1 -> q4_1(src, byteOffset, dst, dstOffset, blocks);
-            case Q5_0 -> q5_0(src, byteOffset, dst, dstOffset, blocks);
-            case Q5_1 -> q5_1(src, byteOffset, dst, dstOffset, blocks);
-            case Q4_K -> q4k(src, byteOffset, dst, dstOffset, blocks);
-            case Q5_K -> q5k(src, byteOffset, dst, dstOffset, blocks);
-            case Q6_K -> q6k(src, byteOffset, dst, dstOffset, blocks);
-            default -> throw new IllegalArgumentException(type + " is not a block type");
-        }
-    }
-
     static void q8_0(MemorySegment src, long o, float[] dst, int p, int blocks) {
         for (int b = 0; b < blocks; b++, o += 34, p += 32) {
             float d = f16(src, o);

@@ -1,7 +1,5 @@
 package io.github.chatglm4j.tensor;
 
-import io.github.chatglm4j.tensor.quant.Quantization;
-
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -27,11 +25,7 @@ public final class Vectors {
                     + " bytes, the segment has " + data.byteSize());
         }
         float[] out = new float[n];
-        if (type.isQuantized()) {
-            Quantization.dequantizeRow(type, data, 0, out, 0, n);
-        } else {
-            Decode.row(type, data, 0, out, 0, n);
-        }
+        Decode.row(type, data, 0, out, 0, n);
         return out;
     }
 }

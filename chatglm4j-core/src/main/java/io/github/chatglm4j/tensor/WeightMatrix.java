@@ -38,7 +38,7 @@ public final class WeightMatrix {
         if (type == TensorType.Q8_0) {
             return n <= INT8_Q8_0_MAX_TOKENS;
         }
-        return n <= (QuantProducts.hasBatchKernels(type) ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
+        return n <= (type.hasGroupBatch() ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
     }
 
     /** Per calling thread, the transposed activations of the last panel product (reused: they can be tens of MB). */
@@ -81,9 +81,9 @@ public final class WeightMatrix {
         this.regrouped = regrouped;
     }
 
-    /** Whether {@link #regroup} applies: Q4_0 in ggml's layout. */
+    /** Whether {@link #regroup} applies: a type with a regrouped layout (Q4_0, Q8_0), in ggml's layout. */
     public boolean canRegroup() {
-        return (type == TensorType.Q4_0 || type == TensorType.Q8_0) && !regrouped;
+        return type.regrouping() != null && !regrouped;
     }
 
     /**
@@ -91,7 +91,7 @@ public final class WeightMatrix {
      * ({@code dst}, same size): for producers that write a matrix row by row, then wrap it with {@link #regrouped}.
      */
     public static void regroupRow(MemorySegment src, MemorySegment dst, int cols) {
-        InterleavedQ4_0.repackRows(src, dst, cols, 0, 1);
+        TensorType.Q4_0.regrouping().repack().rows(src, dst, cols, 0, 1);
     }
 
     /** Declares a Q4_0 matrix whose rows were each written with {@link #regroupRow} as regrouped. */
@@ -124,13 +124,8 @@ public final class WeightMatrix {
         if (dst.byteSize() != data.byteSize()) {
             throw new IllegalArgumentException("regrouping " + this + " needs " + data.byteSize() + " bytes, got " + dst.byteSize());
         }
-        Parallel.forRange(pool, rows, (r0, r1) -> {
-            if (type == TensorType.Q4_0) {
-                InterleavedQ4_0.repackRows(data, dst, cols, r0, r1);
-            } else {
-                InterleavedQ8_0.repackRows(data, dst, cols, r0, r1);
-            }
-        });
+        TensorType.Regrouping.Repack repack = type.regrouping().repack();
+        Parallel.forRange(pool, rows, (r0, r1) -> repack.rows(data, dst, cols, r0, r1));
         return new WeightMatrix(dst, type, rows, cols, true);
     }
 
@@ -155,15 +150,17 @@ public final class WeightMatrix {
     public void matvec(float[] x, float[] out, Parallel pool) {
         requireLength("x", x, cols);
         requireLength("out", out, rows);
-        Parallel.RangeBody body = switch (type) {
-            case F32 -> (r0, r1) -> DotKernels.f32Rows(data, cols, x, out, r0, r1);
-            case F16 -> (r0, r1) -> DotKernels.f16Rows(data, cols, x, out, r0, r1);
-            case BF16 -> (r0, r1) -> DotKernels.bf16Rows(data, cols, x, out, r0, r1);
-            default -> regrouped ? (type == TensorType.Q4_0
-                    ? InterleavedQ4_0.matvec(data, cols, Q8Activations.reused(x, 1, cols, pool), out, pool)
-                    : InterleavedQ8_0.matvec(data, cols, Q8Activations.reused(x, 1, cols, pool), out, pool))
-                    : QuantProducts.matvec(type, data, cols, Q8Activations.reused(x, 1, cols, pool), 0, out, 0);
-        };
+        Parallel.RangeBody body;
+        if (!type.isQuantized()) {
+            TensorType.FloatRows kernel = type.floatRows();
+            body = (r0, r1) -> kernel.rows(data, cols, x, out, r0, r1);
+        } else if (regrouped) {
+            body = type.regrouping().matvec().body(data, cols, Q8Activations.reused(x, 1, cols, pool), out, pool);
+        } else {
+            TensorType.Int8Rows kernel = type.int8Rows();
+            Q8Activations a = Q8Activations.reused(x, 1, cols, pool);
+            body = (r0, r1) -> kernel.rows(data, cols, a, 0, out, 0, r0, r1);
+        }
         run(pool, (long) rows * cols, body);
     }
 
@@ -189,9 +186,9 @@ public final class WeightMatrix {
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
             Q8Activations a = Q8Activations.reused(x, n, cols, pool);
-            run(pool, work, regrouped ? (type == TensorType.Q4_0 ? InterleavedQ4_0.batch(data, rows, cols, a, out, pool)
-                    : InterleavedQ8_0.batch(data, rows, cols, a, out, pool))
-                    : QuantProducts.batch(type, data, rows, cols, a, out));
+            TensorType.Int8Batch kernel = type.int8Batch();
+            run(pool, work, regrouped ? type.regrouping().batch().body(data, rows, cols, a, out, pool)
+                    : (r0, r1) -> kernel.rows(data, rows, cols, a, out, r0, r1));
             return;
         }
         RowDecoder decoder = decoder();
@@ -229,8 +226,8 @@ public final class WeightMatrix {
 
     private RowDecoder decoder() {
         if (regrouped) {
-            return type == TensorType.Q4_0 ? (r, c0, dst, off, len) -> InterleavedQ4_0.decode(data, cols, r, c0, dst, off, len)
-                    : (r, c0, dst, off, len) -> InterleavedQ8_0.decode(data, cols, r, c0, dst, off, len);
+            TensorType.Regrouping.StoredOrderDecoder d = type.regrouping().decoder();
+            return (r, c0, dst, off, len) -> d.decode(data, cols, r, c0, dst, off, len);
         }
         return (r, c0, dst, off, len) -> Decode.row(type, data, Decode.byteOffset(type, (long) r * cols + c0), dst, off, len);
     }

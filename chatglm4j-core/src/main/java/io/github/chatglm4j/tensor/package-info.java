@@ -1,8 +1,9 @@
 /**
- * Weights and the CPU kernels that multiply them: {@link io.github.chatglm4j.tensor.WeightMatrix} over F32, F16,
- * BF16 and ggml's block-quantized types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) in native or
- * memory-mapped segments, {@link io.github.chatglm4j.tensor.Vectors} for 1-D tensors, and
- * {@link io.github.chatglm4j.tensor.Parallel}, the thread pool that splits the rows.
+ * Weights and the CPU kernels that multiply them: {@link io.github.chatglm4j.tensor.TensorType}, the table of storage
+ * types (F32, F16, BF16 and ggml's block-quantized types) with each type's codec, decoder and kernels,
+ * {@link io.github.chatglm4j.tensor.WeightMatrix} over native or memory-mapped segments of any of them,
+ * {@link io.github.chatglm4j.tensor.Vectors} for 1-D tensors, and {@link io.github.chatglm4j.tensor.Parallel}, the
+ * thread pool that splits the rows.
  *
  * <p>Kernels use the incubating Vector API ({@code --add-modules jdk.incubator.vector}) with 256-bit vectors and
  * one flat method per type and shape of work. Weights stay in their stored type and are decoded exactly (bit for

@@ -3,6 +3,7 @@ package io.github.chatglm4j.bench;
 import com.sun.management.ThreadMXBean;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
+import io.github.chatglm4j.checkpoint.FileType;
 import io.github.chatglm4j.checkpoint.RandomGgufWriter;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.generate.Sampler;
@@ -36,7 +37,7 @@ public final class HotPathBench {
             ChatGLMConfig six = ChatGLMConfig.read(Fixtures.root().resolve("configs/chatglm3-6b/config.json"));
             ChatGLMConfig two = new ChatGLMConfig(2, six.hiddenSize(), six.ffnHiddenSize(), six.numHeads(), six.headDim(),
                     six.kvGroups(), six.vocabSize(), six.seqLength(), six.layerNormEps(), 1f);
-            RandomGgufWriter.write(file, two, tokenizer, RandomGgufWriter.Mix.Q8_0, 1, 2, LoadProgress.NONE, false);
+            RandomGgufWriter.write(file, two, tokenizer, FileType.Q8_0, 1, 2, LoadProgress.NONE, false);
         }
         try (ChatGLM glm = ChatGLM.load(file, LoadOptions.defaults().withThreads(2).withContextSize(1024))) {
             ChatGLMModel model = glm.model();

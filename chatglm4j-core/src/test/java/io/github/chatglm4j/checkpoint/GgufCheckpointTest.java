@@ -184,10 +184,10 @@ class GgufCheckpointTest {
     void anUnsupportedTensorTypeNamesTheTensorAndTheTypeId() throws IOException {
         Path file = MicroModel.write(dir.resolve("t.gguf"));
         byte[] bytes = Files.readAllBytes(file);
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(typeFieldOf(bytes, "blk.0.ffn_down.weight"), 23);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(typeFieldOf(bytes, "blk.0.ffn_down.weight"), 16);
         Files.write(file, bytes);
         assertThatThrownBy(() -> ChatGLM.load(file, options())).isInstanceOf(ModelFormatException.class)
-                .hasMessageStartingWith(file + ": tensor 'blk.0.ffn_down.weight' has ggml type 23 (IQ4_XS), which chatglm4j cannot read");
+                .hasMessageStartingWith(file + ": tensor 'blk.0.ffn_down.weight' has ggml type 16 (IQ2_XXS), which chatglm4j cannot read");
     }
 
     @Test

@@ -92,10 +92,42 @@ final class QuantReference {
                 float d = half(src, o + 208);
                 return d * (float) scale * (float) ((low | high << 4) - 32);
             }
+            case Q2_K: {
+                int sc = u8(src, o + i / 16);
+                int q = u8(src, o + 16 + 32L * (i / 128) + i % 32) >> (2 * (i % 128 / 32)) & 3;
+                float dl = half(src, o + 80) * (float) (sc & 0xF);
+                float ml = half(src, o + 82) * (float) (sc >> 4);
+                return dl * (float) q - ml;
+            }
+            case Q3_K: {
+                int j = i / 16; // sub-block
+                int low4 = j < 8 ? u8(src, o + 96 + j) & 0xF : u8(src, o + 96 + j - 8) >> 4;
+                int scale = low4 | (u8(src, o + 104 + j % 4) >> (2 * (j / 4)) & 3) << 4;
+                int q = u8(src, o + 32 + 32L * (i / 128) + i % 32) >> (2 * (i % 128 / 32)) & 3;
+                boolean high = (u8(src, o + i % 32) >> (i / 32) & 1) != 0;
+                float dl = half(src, o + 108) * (float) (scale - 32);
+                return dl * (float) (q - (high ? 0 : 4));
+            }
+            case IQ4_NL: {
+                int nib = i < 16 ? u8(src, o + 2 + i) & 0xF : u8(src, o + 2 + i - 16) >> 4;
+                return half(src, o) * (float) IQ4_GRID[nib];
+            }
+            case IQ4_XS: {
+                int g = i / 32;
+                int j = i % 32;
+                int nib = j < 16 ? u8(src, o + 8 + 16L * g + j) & 0xF : u8(src, o + 8 + 16L * g + j - 16) >> 4;
+                int high = (u8(src, o + 2) | u8(src, o + 3) << 8) >> (2 * g) & 3;
+                int scale = (u8(src, o + 4 + g / 2) >> (4 * (g % 2)) & 0xF) | high << 4;
+                float dl = half(src, o) * (float) (scale - 32);
+                return dl * (float) IQ4_GRID[nib];
+            }
             default:
                 return (float) ReferenceMath.element(src, type, e);
         }
     }
+
+    /** ggml's kvalues_iq4nl, the grid of IQ4_NL and IQ4_XS. */
+    private static final int[] IQ4_GRID = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
     /** Any type: element {@code e} as double (block types through {@link #element}). */
     static double value(MemorySegment src, TensorType type, long e) {
@@ -133,6 +165,13 @@ final class QuantReference {
                     setHalf(data, o + 2, spread * 0.06f / 63);
                 }
                 case Q6_K -> setHalf(data, o + 208, spread * 0.06f / 32 / 127);
+                case Q2_K -> {
+                    setHalf(data, o + 80, spread * 0.12f / 15 / 3);
+                    setHalf(data, o + 82, spread * 0.06f / 15);
+                }
+                case Q3_K -> setHalf(data, o + 108, spread * 0.06f / 32 / 4);
+                case IQ4_NL -> setHalf(data, o, zero ? 0 : spread * 0.06f / (random.nextBoolean() ? 127 : -127));
+                case IQ4_XS -> setHalf(data, o, spread * 0.06f / 127 / 32);
                 default -> throw new IllegalArgumentException(type.toString());
             }
         }

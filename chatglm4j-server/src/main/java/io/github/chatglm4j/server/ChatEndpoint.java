@@ -17,26 +17,25 @@ import java.util.List;
 /** {@code POST /v1/chat/completions}: the request mapped to a ChatGLM3 prompt, generated, answered whole or streamed. */
 final class ChatEndpoint {
     private final ServerState server;
+    private final Admission admission;
     private final long keepAliveNanos;
 
-    ChatEndpoint(ServerState server, long keepAliveNanos) {
+    ChatEndpoint(ServerState server, Admission admission, long keepAliveNanos) {
         this.server = server;
+        this.admission = admission;
         this.keepAliveNanos = keepAliveNanos;
     }
 
+    /** A request read, checked and tokenized, ready to be queued. */
+    private record Admitted(ChatRequest request, int[] prompt, GenerationOptions options) {
+    }
+
     void handle(Exchange ex, Backend backend) throws IOException {
-        ChatRequest request;
-        try {
-            request = ChatRequest.parse(ex.jsonObject());
-        } catch (InvalidRequestException e) {
-            throw ErrorResponses.from(e);
-        }
-        Endpoints.checkModel(request.model(), backend);
-        int[] prompt = prompt(backend, request);
+        byte[] body = ex.body();
+        Admitted a = admission.run(() -> admit(body, backend));
+        ChatRequest request = a.request();
         GenerationParams params = request.generation();
-        int max = GenerationRun.maxTokens(prompt.length, params.maxTokens(), backend.contextSize(), "max_tokens");
-        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.CHAT_STOP_IDS, params.stop(), null);
-        GenerationRun run = GenerationRun.submit(backend, prompt, options, server.active(), server.metrics());
+        GenerationRun run = GenerationRun.submit(backend, a.prompt(), a.options(), server.active(), server.metrics(), "messages", ex);
         var responses = new ChatResponses(Endpoints.newId("chatcmpl-"), Endpoints.now(), backend.modelId(), request.tools().legacy());
         var reply = new ReplyStream(request.tools(), request.prefill());
         if (params.stream()) {
@@ -46,8 +45,28 @@ final class ChatEndpoint {
         }
     }
 
-    /** The prompt ids; a named tool choice pre-fills the tool name line of the assistant turn. */
+    /** The CPU work before queueing: parse, map, render, tokenize (on an admission thread). */
+    private static Admitted admit(byte[] body, Backend backend) {
+        ChatRequest request;
+        try {
+            request = ChatRequest.parse(Endpoints.object(body));
+        } catch (InvalidRequestException e) {
+            throw ErrorResponses.from(e);
+        }
+        Endpoints.checkModel(request.model(), backend);
+        int[] prompt = prompt(backend, request);
+        GenerationParams params = request.generation();
+        int max = GenerationRun.maxTokens(prompt.length, params.maxTokens(), backend.contextSize(), "max_tokens", "messages");
+        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.CHAT_STOP_IDS, params.stop(), null);
+        return new Admitted(request, prompt, options);
+    }
+
+    /**
+     * The prompt ids; a named tool choice pre-fills the tool name line of the assistant turn. Messages that cannot
+     * fit the context are refused before they are rendered or tokenized.
+     */
     static int[] prompt(Backend backend, ChatRequest request) {
+        PromptBudget.checkMessages(backend, request.messages());
         int[] ids = backend.prompts().buildPrompt(request.messages());
         if (request.prefill().isEmpty()) {
             return ids;
@@ -66,6 +85,9 @@ final class ChatEndpoint {
         } catch (GenerationRun.Failed e) {
             server.failed(e.getCause());
             throw ErrorResponses.internal();
+        }
+        if (run.cancelled(g, server.metrics())) {
+            throw ErrorResponses.stopping(); // the client left (the answer goes nowhere) or the server is stopping
         }
         ReplyStream.Finish finish = reply.finish(g.finishReason());
         deltas.addAll(finish.deltas());
@@ -102,6 +124,9 @@ final class ChatEndpoint {
             events.send(ErrorResponses.body(ErrorResponses.internal()));
             events.done();
             return;
+        }
+        if (run.cancelled(g, server.metrics())) {
+            return; // the client left, or the server is stopping: the stream just ends
         }
         ReplyStream.Finish finish = reply.finish(g.finishReason());
         server.metrics().finished(finish.finishReason());

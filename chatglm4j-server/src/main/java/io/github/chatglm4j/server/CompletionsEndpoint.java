@@ -26,41 +26,29 @@ final class CompletionsEndpoint {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final ServerState server;
+    private final Admission admission;
     private final long keepAliveNanos;
 
-    CompletionsEndpoint(ServerState server, long keepAliveNanos) {
+    CompletionsEndpoint(ServerState server, Admission admission, long keepAliveNanos) {
         this.server = server;
+        this.admission = admission;
         this.keepAliveNanos = keepAliveNanos;
     }
 
     private record Prompt(int[] ids, String text) {
     }
 
+    /** A request read, checked and tokenized, ready to be queued. */
+    private record Admitted(Prompt prompt, GenerationParams params, boolean echo, GenerationOptions options) {
+    }
+
     void handle(Exchange ex, Backend backend) throws IOException {
-        ObjectNode body = ex.jsonObject();
-        Prompt prompt;
-        GenerationParams params;
-        boolean echo;
-        try {
-            Endpoints.checkModel(Fields.string(body, "model", "model"), backend);
-            prompt = prompt(body.get("prompt"), backend.tokenizer());
-            params = GenerationParams.parse(body);
-            echo = Boolean.TRUE.equals(Fields.bool(body, "echo", "echo"));
-            String suffix = Fields.string(body, "suffix", "suffix");
-            if (suffix != null && !suffix.isEmpty()) {
-                throw new InvalidRequestException("suffix", "suffix (fill-in-the-middle) is not supported by this model");
-            }
-            Long bestOf = Fields.integer(body, "best_of", Long.MIN_VALUE, Long.MAX_VALUE);
-            if (bestOf != null && bestOf != 1) {
-                throw new InvalidRequestException("best_of", "best_of must be 1, got " + bestOf);
-            }
-        } catch (InvalidRequestException e) {
-            throw ErrorResponses.from(e);
-        }
-        int requested = params.maxTokens() == null ? DEFAULT_MAX_TOKENS : params.maxTokens();
-        int max = GenerationRun.maxTokens(prompt.ids().length, requested, backend.contextSize(), "max_tokens");
-        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.COMPLETION_STOP_IDS, params.stop(), null);
-        GenerationRun run = GenerationRun.submit(backend, prompt.ids(), options, server.active(), server.metrics());
+        byte[] bytes = ex.body();
+        Admitted a = admission.run(() -> admit(bytes, backend));
+        Prompt prompt = a.prompt();
+        GenerationParams params = a.params();
+        boolean echo = a.echo();
+        GenerationRun run = GenerationRun.submit(backend, prompt.ids(), a.options(), server.active(), server.metrics(), "prompt", ex);
         String id = Endpoints.newId("cmpl-");
         long created = Endpoints.now();
         if (params.stream()) {
@@ -75,11 +63,43 @@ final class CompletionsEndpoint {
             server.failed(e.getCause());
             throw ErrorResponses.internal();
         }
+        if (run.cancelled(g, server.metrics())) {
+            throw ErrorResponses.stopping(); // the client left (the answer goes nowhere) or the server is stopping
+        }
         String finish = finishReason(g);
         server.metrics().finished(finish);
         ObjectNode root = header(id, created, backend, choice(text.toString(), finish));
         root.set("usage", Usage.of(g).toJson());
         ex.json(200, root);
+    }
+
+    /** The CPU work before queueing: parse, check, tokenize (on an admission thread). */
+    private static Admitted admit(byte[] bytes, Backend backend) {
+        ObjectNode body;
+        Prompt prompt;
+        GenerationParams params;
+        boolean echo;
+        try {
+            body = Endpoints.object(bytes);
+            Endpoints.checkModel(Fields.string(body, "model", "model"), backend);
+            prompt = prompt(body.get("prompt"), backend);
+            params = GenerationParams.parse(body);
+            echo = Boolean.TRUE.equals(Fields.bool(body, "echo", "echo"));
+            String suffix = Fields.string(body, "suffix", "suffix");
+            if (suffix != null && !suffix.isEmpty()) {
+                throw new InvalidRequestException("suffix", "suffix (fill-in-the-middle) is not supported by this model");
+            }
+            Long bestOf = Fields.integer(body, "best_of", Long.MIN_VALUE, Long.MAX_VALUE);
+            if (bestOf != null && bestOf != 1) {
+                throw new InvalidRequestException("best_of", "best_of must be 1, got " + bestOf);
+            }
+        } catch (InvalidRequestException e) {
+            throw ErrorResponses.from(e);
+        }
+        int requested = params.maxTokens() == null ? DEFAULT_MAX_TOKENS : params.maxTokens();
+        int max = GenerationRun.maxTokens(prompt.ids().length, requested, backend.contextSize(), "max_tokens", "prompt");
+        var options = new GenerationOptions(params.sampling(), max, GenerationOptions.COMPLETION_STOP_IDS, params.stop(), null);
+        return new Admitted(prompt, params, echo, options);
     }
 
     private void stream(Exchange ex, GenerationRun run, Backend backend, String id, long created, String echo,
@@ -106,6 +126,9 @@ final class CompletionsEndpoint {
             events.send(ErrorResponses.body(ErrorResponses.internal()));
             events.done();
             return;
+        }
+        if (run.cancelled(g, server.metrics())) {
+            return; // the client left, or the server is stopping: the stream just ends
         }
         String finish = finishReason(g);
         server.metrics().finished(finish);
@@ -158,7 +181,8 @@ final class CompletionsEndpoint {
     }
 
     /** A string, a one-string array, an array of token ids, or a one-element array of such an array. */
-    private static Prompt prompt(JsonNode p, ChatGLMTokenizer tokenizer) {
+    private static Prompt prompt(JsonNode p, Backend backend) {
+        ChatGLMTokenizer tokenizer = backend.tokenizer();
         if (p == null || p.isNull()) {
             throw new InvalidRequestException("prompt", "prompt is required");
         }
@@ -166,9 +190,13 @@ final class CompletionsEndpoint {
             p = p.get(0);
         }
         if (p.isTextual()) {
+            PromptBudget.checkText(backend, p.textValue(), "prompt");
             return new Prompt(PromptBuilder.withPrefix(tokenizer.encode(p.textValue())), p.textValue());
         }
         if (p.isArray() && !p.isEmpty() && p.get(0).isNumber()) {
+            if (p.size() >= backend.contextSize()) {
+                throw ErrorResponses.contextOverflow(p.size(), backend.contextSize(), "prompt");
+            }
             int[] ids = Endpoints.tokenIds(p, "prompt", tokenizer);
             return new Prompt(ids, tokenizer.decode(ids));
         }

@@ -1,12 +1,17 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.server.http.HostName;
+
 import java.io.IOException;
+import java.net.URI;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Cross-origin access for browser clients (e.g. a chat UI served from elsewhere). Only the configured origins get
- * the allow headers; {@code *} allows any. With no origins configured, no CORS header is ever sent, so browsers on
- * other origins cannot read the API.
+ * the allow headers; {@code *} allows any. CORS alone only hides replies from other origins: a page can still send a
+ * "simple" POST ({@code text/plain}) that the server would execute, so every state-changing request whose
+ * {@code Origin} is neither allowed nor the server's own is refused before it runs.
  */
 final class Cors {
     private static final String METHODS = "GET, POST, OPTIONS";
@@ -33,7 +38,19 @@ final class Cors {
             ex.setHeader("Vary", "Origin");
             return true;
         }
-        return false;
+        return sameOrigin(origin, ex.header("Host"));
+    }
+
+    /**
+     * Refuses a request that changes state (anything but GET, HEAD and OPTIONS) from a browser page of another
+     * origin, whatever its content type: it must not run at all, not merely have its reply hidden.
+     */
+    static void checkStateChanging(Exchange ex, boolean allowed) {
+        String m = ex.method();
+        if (allowed || m.equals("GET") || m.equals("HEAD") || m.equals("OPTIONS")) {
+            return;
+        }
+        throw notAllowed(ex.header("Origin"));
     }
 
     /** Answers an OPTIONS request: a preflight from an allowed origin gets the allowed methods and headers. */
@@ -41,8 +58,7 @@ final class Cors {
         ex.setHeader("Allow", METHODS);
         if (ex.header("Origin") != null && ex.header("Access-Control-Request-Method") != null) {
             if (!allowed) {
-                ex.error(new ApiError(403, "invalid_request_error", "Cross-origin requests from " + ex.header("Origin")
-                        + " are not allowed (see --cors-origin).", null, "cors_origin_not_allowed", java.util.Map.of()));
+                ex.error(notAllowed(ex.header("Origin")));
                 return;
             }
             ex.setHeader("Access-Control-Allow-Methods", METHODS);
@@ -51,5 +67,28 @@ final class Cors {
             ex.setHeader("Access-Control-Max-Age", "600");
         }
         ex.empty(204);
+    }
+
+    private static ApiError notAllowed(String origin) {
+        return new ApiError(403, "invalid_request_error", "Cross-origin requests from " + origin
+                + " are not allowed (see --cors-origin).", null, "cors_origin_not_allowed", Map.of());
+    }
+
+    /** A page served by this server itself (the Host was already checked): scheme http, same host and port. */
+    private static boolean sameOrigin(String origin, String host) {
+        if (host == null) {
+            return false;
+        }
+        try {
+            URI uri = new URI(origin);
+            if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getRawAuthority() == null || uri.getRawPath() != null && !uri.getRawPath().isEmpty()) {
+                return false;
+            }
+            HostName o = HostName.parse(uri.getRawAuthority());
+            HostName h = HostName.parse(host);
+            return o != null && o.equals(h);
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
     }
 }

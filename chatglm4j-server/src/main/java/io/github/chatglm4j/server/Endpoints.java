@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.chatglm4j.server.chat.ChatRequest;
 import io.github.chatglm4j.server.chat.Fields;
 import io.github.chatglm4j.server.chat.InvalidRequestException;
+import io.github.chatglm4j.server.chat.RequestJson;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 
 import java.io.IOException;
@@ -62,11 +63,16 @@ final class Endpoints {
      * {@code parse_special}: special-token strings become their ids; {@code with_pieces}: ids with their pieces), or
      * a chat request's {@code messages} (with tools and tool_choice) for the exact prompt the server would generate from.
      */
-    static void tokenize(Exchange ex, Backend backend) throws IOException {
-        ObjectNode body = ex.jsonObject();
+    static void tokenize(Exchange ex, Backend backend, Admission admission) throws IOException {
+        byte[] bytes = ex.body();
+        ex.json(200, admission.run(() -> tokenize(bytes, backend)));
+    }
+
+    private static ObjectNode tokenize(byte[] bytes, Backend backend) {
         int[] ids;
         boolean pieces;
         try {
+            ObjectNode body = object(bytes);
             pieces = Boolean.TRUE.equals(Fields.bool(body, "with_pieces", "with_pieces"));
             if (Fields.get(body, "messages") != null) {
                 ids = ChatEndpoint.prompt(backend, ChatRequest.parse(body));
@@ -75,6 +81,7 @@ final class Endpoints {
                 if (content == null) {
                     throw new InvalidRequestException("content", "content (a string) or messages is required");
                 }
+                PromptBudget.checkText(backend, content, "content");
                 boolean special = Boolean.TRUE.equals(Fields.bool(body, "parse_special", "parse_special"));
                 int[] text = special ? backend.tokenizer().encodeWithSpecialTokens(content) : backend.tokenizer().encode(content);
                 if (Boolean.TRUE.equals(Fields.bool(body, "add_special", "add_special"))) {
@@ -96,14 +103,19 @@ final class Endpoints {
         }
         root.put("count", ids.length);
         root.put("max_model_len", backend.contextSize());
-        ex.json(200, root);
+        return root;
     }
 
     /** {@code POST /detokenize}: {@code {"tokens": [ids]}} to {@code {"content": text}}, decoded as the reference does. */
-    static void detokenize(Exchange ex, Backend backend) throws IOException {
-        ObjectNode body = ex.jsonObject();
+    static void detokenize(Exchange ex, Backend backend, Admission admission) throws IOException {
+        byte[] bytes = ex.body();
+        ex.json(200, admission.run(() -> detokenize(bytes, backend)));
+    }
+
+    private static ObjectNode detokenize(byte[] bytes, Backend backend) {
         int[] ids;
         try {
+            ObjectNode body = object(bytes);
             JsonNode tokens = Fields.get(body, "tokens");
             if (tokens == null || !tokens.isArray()) {
                 throw new InvalidRequestException("tokens", "tokens must be an array of token ids");
@@ -114,7 +126,19 @@ final class Endpoints {
         }
         ObjectNode root = NODES.objectNode();
         root.put("content", backend.tokenizer().decode(ids));
-        ex.json(200, root);
+        return root;
+    }
+
+    /** The request body as a JSON object, parsed within {@link RequestJson}'s bounds; 400 otherwise. */
+    static ObjectNode object(byte[] body) {
+        JsonNode node = RequestJson.parse(body, "The request body", null);
+        if (node == null || node.isMissingNode()) {
+            throw new InvalidRequestException(null, "The request body is empty; send a JSON object.");
+        }
+        if (!node.isObject()) {
+            throw new InvalidRequestException(null, "The request body must be a JSON object.");
+        }
+        return (ObjectNode) node;
     }
 
     /** Token ids from a JSON array, each checked against the vocabulary. */

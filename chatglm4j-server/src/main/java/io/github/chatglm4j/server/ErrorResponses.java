@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.chatglm4j.generate.QueueFullException;
 import io.github.chatglm4j.generate.ContextOverflowException;
 import io.github.chatglm4j.server.chat.InvalidRequestException;
+import io.github.chatglm4j.server.http.HttpError;
 
 import java.util.Map;
 
@@ -46,20 +47,46 @@ final class ErrorResponses {
         return ApiError.invalid(e.getMessage(), e.param(), e.code());
     }
 
-    static ApiError contextOverflow(ContextOverflowException e) {
-        return contextOverflow(e.promptTokens(), e.contextSize());
+    /** @param promptParam the request field holding the prompt: {@code messages} or {@code prompt} */
+    static ApiError contextOverflow(ContextOverflowException e, String promptParam) {
+        return contextOverflow(e.promptTokens(), e.contextSize(), promptParam);
     }
 
-    static ApiError contextOverflow(int promptTokens, int contextSize) {
+    static ApiError contextOverflow(int promptTokens, int contextSize, String promptParam) {
         return ApiError.invalid("This model's maximum context length is " + contextSize + " tokens, but the prompt is "
-                + promptTokens + " tokens (at least one token must be left for the reply). Shorten the messages.",
-                "messages", "context_length_exceeded");
+                + promptTokens + " tokens (at least one token must be left for the reply). Shorten the " + promptParam + ".",
+                promptParam, "context_length_exceeded");
     }
 
     static ApiError tooManyTokens(int promptTokens, int maxTokens, int contextSize, String param) {
+        // long: max_tokens may be 2^31 - 1, and the sum must not wrap around
         return ApiError.invalid("This model's maximum context length is " + contextSize + " tokens. However, you requested "
-                + (promptTokens + maxTokens) + " tokens (" + promptTokens + " in the prompt, " + maxTokens
+                + ((long) promptTokens + maxTokens) + " tokens (" + promptTokens + " in the prompt, " + maxTokens
                 + " for the reply). Reduce the prompt or " + param + ".", param, "context_length_exceeded");
+    }
+
+    /** A refusal of the transport raised while a handler read its body (413, 400, 408). */
+    static ApiError transport(HttpError e) {
+        return new ApiError(e.status(), e.status() >= 500 ? "server_error" : "invalid_request_error", e.getMessage(), null,
+                e.code(), Map.of());
+    }
+
+    /** A Host header that names neither this server nor an allowed host: how DNS rebinding attacks look. */
+    static ApiError hostNotAllowed(String host) {
+        return new ApiError(403, "invalid_request_error", "The Host '" + printable(host) + "' is not one this server answers to"
+                + " (localhost and the address it listens on; add others with --allowed-host).", null, "host_not_allowed", Map.of());
+    }
+
+    private static String printable(String s) {
+        if (s == null) {
+            return "";
+        }
+        var out = new StringBuilder();
+        for (int i = 0; i < s.length() && i < 80; i++) {
+            char c = s.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return out.toString();
     }
 
     static ApiError busy(QueueFullException e) {
@@ -98,6 +125,11 @@ final class ErrorResponses {
     static ApiError tooLarge(int limit) {
         return new ApiError(413, "invalid_request_error", "The request body is larger than " + limit + " bytes.",
                 null, "request_too_large", Map.of());
+    }
+
+    static ApiError stopping() {
+        return new ApiError(503, "server_error", "The request was cancelled: the server is stopping.", null, "server_stopping",
+                Map.of("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
     }
 
     static ApiError internal() {

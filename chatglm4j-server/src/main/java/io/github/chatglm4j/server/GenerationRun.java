@@ -2,6 +2,7 @@ package io.github.chatglm4j.server;
 
 import io.github.chatglm4j.generate.BatchRequest;
 import io.github.chatglm4j.generate.ContextOverflowException;
+import io.github.chatglm4j.generate.FinishReason;
 import io.github.chatglm4j.generate.Generation;
 import io.github.chatglm4j.generate.GenerationFailedException;
 import io.github.chatglm4j.generate.GenerationOptions;
@@ -50,9 +51,13 @@ final class GenerationRun {
     /**
      * Submits a request; a full queue and a prompt longer than the context become the matching API errors.
      *
-     * @param active the server's running tickets, cancelled when it stops
+     * @param active      the server's running tickets, cancelled when it stops
+     * @param promptParam the request field holding the prompt ({@code messages} or {@code prompt}), for errors
+     * @param ex          the request's exchange: when its client leaves (even while queued, or on a request that
+     *                    is not streamed), the generation is cancelled at once
      */
-    static GenerationRun submit(Backend backend, int[] prompt, GenerationOptions options, Set<Ticket> active, Metrics metrics) {
+    static GenerationRun submit(Backend backend, int[] prompt, GenerationOptions options, Set<Ticket> active, Metrics metrics,
+                                String promptParam, Exchange ex) {
         TokenStream stream;
         try {
             stream = TokenStream.submit(backend.scheduler(), new BatchRequest(prompt, options));
@@ -60,11 +65,15 @@ final class GenerationRun {
             metrics.rejected();
             throw ErrorResponses.busy(e);
         } catch (ContextOverflowException e) {
-            throw ErrorResponses.contextOverflow(e);
+            throw ErrorResponses.contextOverflow(e, promptParam);
         }
         Ticket ticket = stream.ticket();
         active.add(ticket);
         ticket.result().whenComplete((g, e) -> active.remove(ticket));
+        ex.onClientGone(() -> {
+            metrics.clientGone();
+            ticket.cancel();
+        });
         return new GenerationRun(stream);
     }
 
@@ -89,14 +98,23 @@ final class GenerationRun {
         }
     }
 
+    /** Whether the generation was cancelled (client gone, server stopping); counts it as such if so. */
+    boolean cancelled(Generation g, Metrics metrics) {
+        if (g.finishReason() == FinishReason.CANCELLED) {
+            metrics.finished("cancelled");
+            return true;
+        }
+        return false;
+    }
+
     void cancel() {
         stream.ticket().cancel();
     }
 
     /** The budget for the reply: what was asked for, or the rest of the context; an impossible ask is a 400. */
-    static int maxTokens(int promptTokens, Integer requested, int contextSize, String param) {
+    static int maxTokens(int promptTokens, Integer requested, int contextSize, String param, String promptParam) {
         if (promptTokens >= contextSize) {
-            throw ErrorResponses.contextOverflow(promptTokens, contextSize);
+            throw ErrorResponses.contextOverflow(promptTokens, contextSize, promptParam);
         }
         int room = contextSize - promptTokens;
         if (requested == null) {

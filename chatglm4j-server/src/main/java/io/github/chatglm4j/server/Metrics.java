@@ -17,6 +17,7 @@ final class Metrics {
     private final Map<String, LongAdder> finished = new ConcurrentHashMap<>();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder keepAlives = new LongAdder();
+    private final LongAdder clientsGone = new LongAdder();
 
     void request(String route, int status) {
         requests.computeIfAbsent(route + "\u0000" + status, k -> new LongAdder()).increment();
@@ -29,6 +30,15 @@ final class Metrics {
 
     void rejected() {
         rejected.increment();
+    }
+
+    /** A client left before its answer ended; its generation is being cancelled. */
+    void clientGone() {
+        clientsGone.increment();
+    }
+
+    long clientsGone() {
+        return clientsGone.sum();
     }
 
     void keepAlive() {
@@ -44,8 +54,14 @@ final class Metrics {
         return a == null ? 0 : a.sum();
     }
 
-    /** The exposition text; {@code stats} is null while the model loads. */
-    String render(SchedulerStats stats) {
+    /**
+     * The exposition text; {@code stats} is null while the model loads.
+     *
+     * @param openConnections    connections open now
+     * @param refusedConnections connections refused at the connection cap so far
+     * @param protocolErrors     requests refused by the transport (malformed HTTP, oversized heads, timeouts)
+     */
+    String render(SchedulerStats stats, int openConnections, long refusedConnections, long protocolErrors) {
         var out = new StringBuilder();
         header(out, "chatglm_http_requests_total", "counter", "HTTP requests answered, by route and status.");
         for (var e : new TreeMap<>(requests).entrySet()) {
@@ -58,7 +74,14 @@ final class Metrics {
             out.append("chatglm_requests_finished_total{outcome=\"").append(e.getKey()).append("\"} ").append(e.getValue().sum()).append('\n');
         }
         gauge(out, "chatglm_requests_rejected_total", "counter", "Requests refused with 503 because the queue was full.", rejected.sum());
+        gauge(out, "chatglm_clients_gone_total", "counter", "Requests whose client disconnected before the answer ended (then cancelled).",
+                clientsGone.sum());
         gauge(out, "chatglm_stream_keepalives_total", "counter", "Keep-alive comments sent on idle streams.", keepAlives.sum());
+        gauge(out, "chatglm_http_connections_open", "gauge", "HTTP connections open now.", openConnections);
+        gauge(out, "chatglm_http_connections_refused_total", "counter", "Connections refused because the connection limit was reached.",
+                refusedConnections);
+        gauge(out, "chatglm_http_protocol_errors_total", "counter", "Requests refused for malformed HTTP, oversized heads or timeouts.",
+                protocolErrors);
         gauge(out, "chatglm_model_loaded", "gauge", "1 once the model is loaded and requests are served.", stats == null ? 0 : 1);
         if (stats == null) {
             return out.toString();

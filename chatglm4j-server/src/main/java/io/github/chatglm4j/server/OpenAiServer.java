@@ -1,9 +1,12 @@
 package io.github.chatglm4j.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.github.chatglm4j.server.chat.InvalidRequestException;
+import io.github.chatglm4j.server.http.ErrorRenderer;
+import io.github.chatglm4j.server.http.HttpError;
+import io.github.chatglm4j.server.http.HttpExchange;
+import io.github.chatglm4j.server.http.HttpListener;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,8 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * An OpenAI-compatible HTTP server over the engine: {@code /v1/chat/completions}, {@code /v1/completions},
@@ -22,37 +23,41 @@ import java.util.concurrent.Executors;
  *
  * <pre>{@code
  * OpenAiServer server = OpenAiServer.start(ServerOptions.local(8000));   // /health answers 503: loading
- * ChatGLM glm = ChatGLM.load(dir);
- * BatchScheduler scheduler = glm.newScheduler(4, 64);
- * server.ready(Backend.of(glm, "chatglm3-6b", scheduler));              // now 200 and serving
+ * ChatGLM glm = ChatGLM.load(dir, LoadOptions.defaults().withParallel(4).withQueue(64));
+ * server.ready(Backend.of(glm, "chatglm3-6b"));                          // now 200 and serving
  * ...
- * server.close(); scheduler.close(); glm.close();
+ * server.close(); glm.close();
  * }</pre>
  *
- * <p>Built on the JDK's {@code com.sun.net.httpserver} with one virtual thread per exchange, so a handler simply
- * blocks while its request generates. Every answer, including 404, 405 and 413, is OpenAI's error object.
+ * <p>Built on the project's own small HTTP/1.1 transport ({@link HttpListener}): one virtual thread per connection,
+ * deadlines on every read and write, a connection cap, and every answer, protocol errors included, in OpenAI's
+ * error format. Requests are checked (Host, Origin, key) before any work, and their parsing and tokenizing run on
+ * the bounded {@link Admission} threads.
  */
 public final class OpenAiServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.chatglm4j.server");
 
     private final ServerOptions options;
-    private final HttpServer http;
-    private final ExecutorService executor;
+    private final HttpListener http;
     private final Cors cors;
+    private final HostPolicy hosts;
+    private final Admission admission;
     private final ServerState state = new ServerState();
     private final ChatEndpoint chat;
     private final CompletionsEndpoint completions;
     private volatile Backend backend;
 
-    private OpenAiServer(ServerOptions options) throws IOException {
+    private OpenAiServer(ServerOptions options, Admission admission) throws IOException {
         this.options = options;
         this.cors = new Cors(options.corsOrigins());
-        this.chat = new ChatEndpoint(state, options.keepAlive().toNanos());
-        this.completions = new CompletionsEndpoint(state, options.keepAlive().toNanos());
-        this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 0);
-        this.executor = Executors.newVirtualThreadPerTaskExecutor();
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
+        this.admission = admission;
+        this.chat = new ChatEndpoint(state, admission, options.keepAlive().toNanos());
+        this.completions = new CompletionsEndpoint(state, admission, options.keepAlive().toNanos());
+        int[] port = {0};
+        this.hosts = new HostPolicy(options.host(), options.allowedHosts(), () -> port[0]);
+        this.http = HttpListener.start(new InetSocketAddress(options.host(), options.port()), options.limits(), this::handle,
+                OpenAiServer::renderError);
+        port[0] = http.port();
     }
 
     /**
@@ -60,18 +65,32 @@ public final class OpenAiServer implements AutoCloseable {
      * 503 with {@code Retry-After}.
      *
      * @throws UncheckedIOException if the address cannot be bound (e.g. the port is taken)
+     * @throws IllegalArgumentException if an allowed host is not a valid host name
      */
     public static OpenAiServer start(ServerOptions options) {
+        return start(options, new Admission(options.admissionThreads(), admissionCapacity(), options.admissionTimeout()));
+    }
+
+    /** With a given admission stage (tests hold its workers). */
+    static OpenAiServer start(ServerOptions options, Admission admission) {
         try {
-            OpenAiServer server = new OpenAiServer(options);
-            server.http.start();
-            return server;
+            return new OpenAiServer(options, admission);
         } catch (IOException e) {
+            admission.close();
             throw new UncheckedIOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         } catch (UnresolvedAddressException e) {
+            admission.close();
             throw new UncheckedIOException("cannot listen on " + options.host() + ":" + options.port() + ": unknown host",
                     new IOException(e));
+        } catch (RuntimeException e) {
+            admission.close();
+            throw e;
         }
+    }
+
+    /** Requests being read and checked at once, or waiting for it, before 503: many more than the workers. */
+    static int admissionCapacity() {
+        return 256;
     }
 
     /** Starts serving requests with this backend. */
@@ -81,7 +100,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** The bound port (the chosen one when started with port 0). */
     public int port() {
-        return http.getAddress().getPort();
+        return http.port();
     }
 
     /** The base URL clients use, e.g. {@code http://127.0.0.1:8000/v1}. */
@@ -100,18 +119,31 @@ public final class OpenAiServer implements AutoCloseable {
         return state.metrics().keepAlives();
     }
 
+    /** Requests whose client left before the answer ended (for tests). */
+    long clientsGone() {
+        return state.metrics().clientsGone();
+    }
+
+    /** Connections open now (for tests). */
+    int openConnections() {
+        return http.openConnections();
+    }
+
     /** Stops listening, cancels the requests still generating and closes the connections. */
     @Override
     public void close() {
         state.cancelAll();
-        http.stop(0);
-        executor.shutdownNow();
+        http.close();
+        admission.close();
     }
 
-    private void handle(HttpExchange exchange) {
+    private void handle(HttpExchange exchange) throws IOException {
         var ex = new Exchange(exchange, options.maxBodyBytes());
         String route = "unknown";
         try {
+            if (!hosts.allows(exchange.request().host())) {
+                throw ErrorResponses.hostNotAllowed(exchange.request().host());
+            }
             boolean allowed = cors.apply(ex);
             String path = ex.path();
             Route r = Route.of(path);
@@ -120,6 +152,7 @@ public final class OpenAiServer implements AutoCloseable {
                 cors.options(ex, allowed);
                 return;
             }
+            Cors.checkStateChanging(ex, allowed);
             if (r == null) {
                 throw ErrorResponses.unknownRoute(ex.method(), path);
             }
@@ -134,6 +167,8 @@ public final class OpenAiServer implements AutoCloseable {
             respond(ex, e);
         } catch (InvalidRequestException e) {
             respond(ex, ErrorResponses.from(e));
+        } catch (HttpError e) {
+            respond(ex, ErrorResponses.transport(e));
         } catch (IOException e) {
             // the client went away while we answered: nothing left to tell it
         } catch (RuntimeException | Error e) {
@@ -141,7 +176,6 @@ public final class OpenAiServer implements AutoCloseable {
             respond(ex, ErrorResponses.internal());
         } finally {
             state.metrics().request(route, ex.status());
-            exchange.close();
         }
     }
 
@@ -155,7 +189,8 @@ public final class OpenAiServer implements AutoCloseable {
         }
         if (r == Route.METRICS) {
             Backend b = backend;
-            ex.text(200, "text/plain; version=0.0.4; charset=utf-8", state.metrics().render(b == null ? null : b.scheduler().stats()));
+            ex.text(200, "text/plain; version=0.0.4; charset=utf-8", state.metrics().render(b == null ? null : b.scheduler().stats(),
+                    http.openConnections(), http.refusedConnections(), http.protocolErrors()));
             return;
         }
         Backend b = backend;
@@ -167,8 +202,8 @@ public final class OpenAiServer implements AutoCloseable {
             case COMPLETIONS -> completions.handle(ex, b);
             case MODELS -> Endpoints.models(ex, b);
             case MODEL -> Endpoints.model(ex, b, path.substring(path.indexOf("/models/") + "/models/".length()));
-            case TOKENIZE -> Endpoints.tokenize(ex, b);
-            case DETOKENIZE -> Endpoints.detokenize(ex, b);
+            case TOKENIZE -> Endpoints.tokenize(ex, b, admission);
+            case DETOKENIZE -> Endpoints.detokenize(ex, b, admission);
             default -> throw new IllegalStateException(r.name());
         }
     }
@@ -194,6 +229,17 @@ public final class OpenAiServer implements AutoCloseable {
             ex.error(e);
         } catch (IOException ignored) {
             // the client is gone
+        }
+    }
+
+    /** The transport's own refusals (malformed HTTP, timeouts, too many connections) in OpenAI's error format. */
+    private static ErrorRenderer.Rendered renderError(int status, String message, String code) {
+        String type = status >= 500 ? "server_error" : "invalid_request_error";
+        try {
+            return new ErrorRenderer.Rendered("application/json",
+                    Exchange.JSON.writeValueAsBytes(ErrorResponses.body(message, type, null, code)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
         }
     }
 

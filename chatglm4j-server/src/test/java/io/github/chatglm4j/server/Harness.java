@@ -29,7 +29,16 @@ final class Harness implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     Harness(StepModel model, int slots, int queue, ServerOptions options) {
-        this.server = OpenAiServer.start(options);
+        this(model, slots, queue, OpenAiServer.start(options));
+    }
+
+    /** With a given admission stage (a test that holds its workers). */
+    Harness(StepModel model, int slots, int queue, ServerOptions options, Admission admission) {
+        this(model, slots, queue, OpenAiServer.start(options, admission));
+    }
+
+    private Harness(StepModel model, int slots, int queue, OpenAiServer server) {
+        this.server = server;
         this.scheduler = new BatchScheduler(model, tokenizer(), slots, queue);
         server.ready(new Backend(MODEL, tokenizer(), new PromptBuilder(tokenizer()), scheduler, 1_700_000_000L));
     }

@@ -79,7 +79,7 @@ class KeepAliveTest {
             try (var socket = new Socket("127.0.0.1", h.server.port())) {
                 String body = "{\"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
                 OutputStream out = socket.getOutputStream();
-                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + h.server.port() + "\r\nContent-Type: application/json\r\n"
                         + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.agent.interpreter;
 
+import io.github.chatglm4j.chat.ChatMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.chatglm4j.agent.sandbox.Sandbox;
 import io.github.chatglm4j.agent.sandbox.SandboxProcess;
@@ -31,12 +32,8 @@ import java.util.Objects;
  * Cells run one at a time; {@link #cancel()} may be called from any thread.
  */
 public final class CodeInterpreter implements AutoCloseable {
-    /**
-     * The system prompt ChatGLM3 was trained with for the code interpreter (the reference composite demo's and
-     * chatglm.cpp's code_interpreter.txt): a computer without internet, files under /mnt/data/.
-     */
-    public static final String SYSTEM_PROMPT = "你是一位智能AI助手，你叫ChatGLM，你连接着一台电脑，但请注意不能联网。在使用Python解决任务时，"
-            + "你可以运行代码并得到结果，如果运行结果有错误，你需要尽可能对代码进行改进。你可以处理用户上传到电脑上的文件，文件默认存储路径是/mnt/data/。";
+    /** The system prompt ChatGLM3 was trained with for the code interpreter. */
+    public static final String SYSTEM_PROMPT = ChatMessage.INTERPRETER_PROMPT;
     private static final String STATE_LOST = "the Python worker was restarted, so variables and imports are lost "
             + "(files in /mnt/data are kept)";
     private static final int SIGKILL = 9;

@@ -30,8 +30,7 @@ import java.util.Optional;
  */
 public final class ToolRegistry {
     /** The system prompt ChatGLM3 was trained with for tools; the tools follow it as indented JSON. */
-    public static final String TOOLS_PROMPT =
-            "Answer the following questions as best as you can. You have access to the following tools:";
+    public static final String TOOLS_PROMPT = ChatMessage.TOOLS_PROMPT;
 
     private final Map<String, Tool> tools = new LinkedHashMap<>();
 

@@ -8,23 +8,24 @@ import java.util.stream.Collectors;
 
 /** Names of ggml tensor type ids, so that a file with a type the engine cannot read gets a helpful message. */
 final class GgmlTypes {
-    private static final Map<Integer, String> NAMES = Map.ofEntries(
-            Map.entry(0, "F32"), Map.entry(1, "F16"), Map.entry(2, "Q4_0"), Map.entry(3, "Q4_1"),
-            Map.entry(6, "Q5_0"), Map.entry(7, "Q5_1"), Map.entry(8, "Q8_0"), Map.entry(9, "Q8_1"),
-            Map.entry(10, "Q2_K"), Map.entry(11, "Q3_K"), Map.entry(12, "Q4_K"), Map.entry(13, "Q5_K"),
-            Map.entry(14, "Q6_K"), Map.entry(15, "Q8_K"), Map.entry(16, "IQ2_XXS"), Map.entry(17, "IQ2_XS"),
-            Map.entry(18, "IQ3_XXS"), Map.entry(19, "IQ1_S"), Map.entry(20, "IQ4_NL"), Map.entry(21, "IQ3_S"),
-            Map.entry(22, "IQ2_S"), Map.entry(23, "IQ4_XS"), Map.entry(24, "I8"), Map.entry(25, "I16"),
-            Map.entry(26, "I32"), Map.entry(27, "I64"), Map.entry(28, "F64"), Map.entry(29, "IQ1_M"),
-            Map.entry(30, "BF16"), Map.entry(34, "TQ1_0"), Map.entry(35, "TQ2_0"));
+    /** The ggml types the engine does not read (the others are named by {@link TensorType}). */
+    private static final Map<Integer, String> UNSUPPORTED = Map.ofEntries(
+            Map.entry(9, "Q8_1"), Map.entry(15, "Q8_K"), Map.entry(16, "IQ2_XXS"), Map.entry(17, "IQ2_XS"),
+            Map.entry(18, "IQ3_XXS"), Map.entry(19, "IQ1_S"), Map.entry(21, "IQ3_S"), Map.entry(22, "IQ2_S"),
+            Map.entry(24, "I8"), Map.entry(25, "I16"), Map.entry(26, "I32"), Map.entry(27, "I64"), Map.entry(28, "F64"),
+            Map.entry(29, "IQ1_M"), Map.entry(34, "TQ1_0"), Map.entry(35, "TQ2_0"));
 
     private GgmlTypes() {
     }
 
-    /** "type 16 (IQ2_XXS)" or "type 99 (unknown)". */
+    /** "ggml type 16 (IQ2_XXS)" or "ggml type 99 (unknown)". */
     static String describe(long id) {
-        String name = id >= 0 && id <= Integer.MAX_VALUE ? NAMES.get((int) id) : null;
+        String name = id >= 0 && id <= Integer.MAX_VALUE ? name((int) id) : null;
         return "ggml type " + id + " (" + (name == null ? "unknown" : name) + ")";
+    }
+
+    private static String name(int id) {
+        return TensorType.fromGgmlId(id).map(Enum::name).orElse(UNSUPPORTED.get(id));
     }
 
     static String supported() {

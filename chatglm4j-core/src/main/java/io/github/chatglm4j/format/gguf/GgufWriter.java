@@ -1,5 +1,6 @@
 package io.github.chatglm4j.format.gguf;
 
+import io.github.chatglm4j.format.SafeFiles;
 import io.github.chatglm4j.tensor.TensorType;
 
 import java.io.IOException;
@@ -11,8 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
@@ -23,8 +22,9 @@ import java.util.Map;
 /**
  * Writes a GGUF v3 file of any size without holding the tensors in memory. All metadata and tensors are declared
  * up front; the writer lays out the header, then maps the data region read-write and hands out one writable segment
- * per tensor. {@link #finish()} flushes the file and moves it from {@code NAME.tmp} to its final name, so an
- * interrupted run never leaves a partial file under that name; {@link #close()} without {@code finish()} deletes it.
+ * per tensor. The file is written through {@link SafeFiles} (an exclusively created temporary name, removed on
+ * Ctrl-C or SIGTERM); {@link #finish()} flushes it and renames it onto its final name, so an interrupted run never
+ * leaves a partial file under that name; {@link #close()} without {@code finish()} deletes it.
  * <pre>{@code
  * try (var w = GgufWriter.create(out, metadata, specs, false)) {
  *     for (var spec : specs) fill(w.tensor(spec.name()));
@@ -86,8 +86,7 @@ public final class GgufWriter implements AutoCloseable {
         }
     }
 
-    private final Path out;
-    private final Path tmp;
+    private final SafeFiles.Pending file;
     private final boolean overwrite;
     private final FileChannel channel;
     private final Arena arena;
@@ -97,12 +96,11 @@ public final class GgufWriter implements AutoCloseable {
     private boolean finished;
     private boolean closed;
 
-    private GgufWriter(Path out, Path tmp, boolean overwrite, FileChannel channel, Arena arena, MemorySegment data,
+    private GgufWriter(SafeFiles.Pending file, boolean overwrite, Arena arena, MemorySegment data,
                        Map<String, MemorySegment> slots, long dataBytes) {
-        this.out = out;
-        this.tmp = tmp;
+        this.file = file;
         this.overwrite = overwrite;
-        this.channel = channel;
+        this.channel = file.channel();
         this.arena = arena;
         this.data = data;
         this.slots = slots;
@@ -110,7 +108,7 @@ public final class GgufWriter implements AutoCloseable {
     }
 
     /**
-     * Writes the header of {@code out} (under {@code out.tmp}) and maps room for every tensor.
+     * Writes the header of {@code out} (under a temporary name) and maps room for every tensor.
      *
      * @param metadata  the key/value pairs in the order to write them; {@code general.alignment} (uint32, a power of
      *                  two) may set the alignment, 32 otherwise
@@ -154,9 +152,8 @@ public final class GgufWriter implements AutoCloseable {
         long dataStart = sink.size();
         long dataBytes = offset;
 
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ, StandardOpenOption.WRITE);
+        SafeFiles.Pending file = SafeFiles.create(out);
+        FileChannel ch = file.channel();
         Arena arena = Arena.ofShared();
         try {
             ByteBuffer header = ByteBuffer.wrap(sink.toByteArray());
@@ -173,11 +170,10 @@ public final class GgufWriter implements AutoCloseable {
                     slots.put(t.name(), data.asSlice(offsets[i], t.byteSize()));
                 }
             }
-            return new GgufWriter(out, tmp, overwrite, ch, arena, data, Collections.unmodifiableMap(slots), dataBytes);
+            return new GgufWriter(file, overwrite, arena, data, Collections.unmodifiableMap(slots), dataBytes);
         } catch (IOException | RuntimeException e) {
             arena.close();
-            ch.close();
-            Files.deleteIfExists(tmp);
+            file.close();
             throw e;
         }
     }
@@ -223,20 +219,9 @@ public final class GgufWriter implements AutoCloseable {
             data.force();
         }
         arena.close();
-        channel.force(true);
-        channel.close();
         finished = true;
         closed = true;
-        if (!overwrite && Files.exists(out)) {
-            Files.deleteIfExists(tmp);
-            throw new FileAlreadyExistsException(out.toString(), null, "appeared while writing; not overwritten");
-        }
-        try {
-            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
+        file.commit(overwrite);
     }
 
     private void checkOpen() {
@@ -245,7 +230,7 @@ public final class GgufWriter implements AutoCloseable {
         }
     }
 
-    /** Without a preceding {@link #finish()}: abandons the file and deletes {@code out.tmp}. */
+    /** Without a preceding {@link #finish()}: abandons the file and deletes its temporary name. */
     @Override
     public void close() throws IOException {
         if (closed) {
@@ -255,7 +240,6 @@ public final class GgufWriter implements AutoCloseable {
         if (arena.scope().isAlive()) {
             arena.close();
         }
-        channel.close();
-        Files.deleteIfExists(tmp);
+        file.close();
     }
 }

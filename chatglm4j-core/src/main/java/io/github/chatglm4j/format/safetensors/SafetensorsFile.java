@@ -124,7 +124,11 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new ModelFormatException(file, "tensor '" + name + "' has a bad dimension " + d);
             }
             shape[i] = d.asLong();
-            elements = Math.multiplyExact(elements, shape[i]);
+            // no file holds 2^62 elements; the bound also keeps the byte size below from overflowing
+            if (shape[i] != 0 && elements > (1L << 62) / shape[i]) {
+                throw new ModelFormatException(file, "tensor '" + name + "' has an impossibly large shape " + shapeNode);
+            }
+            elements *= shape[i];
         }
         long begin = offsets.get(0).asLong(-1);
         long end = offsets.get(1).asLong(-1);

@@ -2,6 +2,7 @@ package io.github.chatglm4j.format.safetensors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.chatglm4j.format.SafeFiles;
 import io.github.chatglm4j.tensor.TensorType;
 
 import java.io.IOException;
@@ -10,17 +11,14 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Writes a {@code .safetensors} file tensor by tensor, streaming the data so that multi-gigabyte checkpoints never
- * sit in memory. The file is written under a temporary name and moved into place when complete, so an
- * interrupted write never leaves a truncated file behind under the final name.
+ * sit in memory. The file is written through {@link SafeFiles} (exclusively created temporary name, atomic rename,
+ * removed on interrupt), so an interrupted write never leaves a truncated file behind under the final name.
  */
 public final class SafetensorsWriter {
 
@@ -84,8 +82,8 @@ public final class SafetensorsWriter {
         }
         prefix.flip();
 
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (SafeFiles.Pending pending = SafeFiles.create(file)) {
+            FileChannel ch = pending.channel();
             while (prefix.hasRemaining()) {
                 ch.write(prefix);
             }
@@ -98,10 +96,7 @@ public final class SafetensorsWriter {
                             + " bytes, expected " + t.byteSize());
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
+            pending.commit(true);
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

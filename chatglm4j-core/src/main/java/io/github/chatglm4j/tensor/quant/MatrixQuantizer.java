@@ -3,6 +3,7 @@ package io.github.chatglm4j.tensor.quant;
 import io.github.chatglm4j.tensor.Parallel;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.WeightMatrix;
+import io.github.chatglm4j.tensor.codec.BlockCodec;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -119,7 +120,7 @@ public final class MatrixQuantizer implements AutoCloseable {
         progress.update(0, total);
         for (Job job : jobs) {
             WeightMatrix src = job.source();
-            BlockCodec codec = BlockCodec.of(job.target());
+            BlockCodec codec = job.target().codec();
             long rowBytes = job.target().rowBytes(src.cols());
             MemorySegment dst = arena.allocate(rowBytes * src.rows(), 64);
             allocated += dst.byteSize();

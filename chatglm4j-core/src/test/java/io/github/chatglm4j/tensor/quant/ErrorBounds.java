@@ -6,8 +6,14 @@ import io.github.chatglm4j.tensor.TensorType;
  * Worst-case round-trip error of each block type, per element, computed from the input block alone (not from the
  * encoded bytes). For the reference types it follows from their definition: half a step from rounding (a whole
  * step where the top level is clamped: Q4_0, Q5_0), plus the half-float rounding of the scale times the largest
- * level, plus that of the minimum. For the K-quants it is the guarantee of our min/max fit: half a step, the step
- * being at most the sub-block range over the levels plus the super-block scale, both rounded up to half floats.
+ * level, plus that of the minimum.
+ *
+ * <p>The K-quants quantize as llama.cpp does (checked byte for byte elsewhere), and llama.cpp guarantees no bound per
+ * element: its least-squares search may clamp single elements (measured up to 3.3 min/max half steps) to lower the
+ * weighted squared error of the sub-block. What holds is a bound on each block's RMS error: the RMS of the min/max
+ * fit's half step (the sub-block range over the levels, plus the super-block scale), plus the error of rounding the
+ * super-block scales to the nearest half float (2^-25 absolute among subnormals) times the largest scale and level
+ * products. {@link #isRms} says which kind a type has.
  */
 final class ErrorBounds {
     /** Largest error of rounding a non-negative value to a half float: relative for normals, absolute below. */
@@ -23,7 +29,12 @@ final class ErrorBounds {
     private ErrorBounds() {
     }
 
-    /** Allowed |x - decoded| for each element of the block at {@code x[off]}. */
+    /** True if {@link #of} bounds the block's RMS error, false if it bounds every element's error. */
+    static boolean isRms(TensorType type) {
+        return type.blockSize() == 256;
+    }
+
+    /** Allowed |x - decoded| for each element of the block at {@code x[off]} (or their RMS, see {@link #isRms}). */
     static double[] of(TensorType type, float[] x, int off) {
         int n = type.blockSize();
         double[] bound = new double[n];
@@ -43,9 +54,9 @@ final class ErrorBounds {
             case Q5_0 -> fill(bound, amax / 16 + 16 * halfRounding(amax / 16) + slack);
             case Q4_1 -> fill(bound, (max - min) / 15 / 2 + 15 * halfRounding((max - min) / 15) + halfRounding(min) + slack);
             case Q5_1 -> fill(bound, (max - min) / 31 / 2 + 31 * halfRounding((max - min) / 31) + halfRounding(min) + slack);
-            case Q4_K -> kScaleMin(x, off, 15, bound, slack);
-            case Q5_K -> kScaleMin(x, off, 31, bound, slack);
-            case Q6_K -> q6k(x, off, bound, slack);
+            case Q4_K -> kScaleMin(x, off, 15, bound, slack + 63 * 16 * 0x1p-25);
+            case Q5_K -> kScaleMin(x, off, 31, bound, slack + 63 * 32 * 0x1p-25);
+            case Q6_K -> q6k(x, off, bound, slack + 128 * 32 * 0x1p-25);
             default -> throw new IllegalArgumentException(type.toString());
         }
         return bound;

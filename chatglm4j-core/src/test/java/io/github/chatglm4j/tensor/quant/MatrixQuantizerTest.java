@@ -1,5 +1,6 @@
 package io.github.chatglm4j.tensor.quant;
 
+import io.github.chatglm4j.tensor.codec.BF16Codec;
 import io.github.chatglm4j.tensor.Parallel;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.WeightMatrix;
@@ -24,7 +25,7 @@ class MatrixQuantizerTest {
         MemorySegment seg = arena.allocate(2L * rows * cols, 64);
         for (long i = 0; i < (long) rows * cols; i++) {
             seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i,
-                    Quantization.toBf16((float) (rnd.nextGaussian() * 0.02)));
+                    BF16Codec.toBf16((float) (rnd.nextGaussian() * 0.02)));
         }
         return new WeightMatrix(seg, TensorType.BF16, rows, cols);
     }

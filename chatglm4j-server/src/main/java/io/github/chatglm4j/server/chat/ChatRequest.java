@@ -33,7 +33,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, ToolSet tool
         GenerationParams generation = GenerationParams.parse(body);
         List<ChatMessage> messages = new ArrayList<>();
         if (tools.active() && !tools.schemas().isEmpty()) {
-            messages.add(ChatMessage.system(ToolSet.TOOLS_PROMPT, tools.schemas()));
+            messages.add(ChatMessage.tools(tools.schemas()));
         }
         messages.addAll(turns);
         return new ChatRequest(model, messages, tools, generation);

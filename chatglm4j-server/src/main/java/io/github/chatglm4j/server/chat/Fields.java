@@ -54,6 +54,23 @@ public final class Fields {
         return d;
     }
 
+    /**
+     * A number within [min, max] as the engine will use it: a float. The range is checked after the conversion,
+     * since a double such as 1e-46 passes a check in doubles and then becomes 0 as a float.
+     */
+    public static Float floatNumber(JsonNode object, String name, float min, float max) {
+        Double d = number(object, name, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        if (d == null) {
+            return null;
+        }
+        float f = d.floatValue();
+        if (!(f >= min && f <= max)) {
+            throw new InvalidRequestException(name, name + " must be between " + plain(min) + " and " + plain(max) + ", got "
+                    + object.get(name) + (Float.isFinite(f) && f != d ? " (" + f + " as a 32-bit float)" : ""));
+        }
+        return f;
+    }
+
     /** An integer within [min, max] (a float with an integral value, such as 5.0, is accepted). */
     public static Long integer(JsonNode object, String name, long min, long max) {
         JsonNode v = get(object, name);

@@ -32,14 +32,15 @@ public record GenerationParams(SamplingParams sampling, Integer maxTokens, List<
     /** Reads the common fields of a request body, rejecting values the engine cannot honour. */
     public static GenerationParams parse(JsonNode body) {
         SamplingParams s = SamplingParams.DEFAULTS.withSeed(ThreadLocalRandom.current().nextLong());
-        Double temperature = Fields.number(body, "temperature", 0, 2);
+        // every range is checked on the float the sampler gets (a double of 1e-46 is 0 as a float)
+        Float temperature = Fields.floatNumber(body, "temperature", 0, 2);
         if (temperature != null) {
-            s = s.withTemperature(temperature.floatValue());
+            s = s.withTemperature(temperature);
         }
-        Double topP = Fields.number(body, "top_p", 0, 1);
+        Float topP = Fields.floatNumber(body, "top_p", 0, 1);
         if (topP != null) {
             // top_p 0 keeps only the most likely token: that is greedy decoding
-            s = topP == 0 ? s.withTemperature(0f) : s.withTopP(topP.floatValue());
+            s = topP == 0 ? s.withTemperature(0f) : s.withTopP(topP);
         }
         Long topK = Fields.integer(body, "top_k", -1, Integer.MAX_VALUE);
         if (topK != null) {
@@ -49,17 +50,18 @@ public record GenerationParams(SamplingParams sampling, Integer maxTokens, List<
         if (seed != null) {
             s = s.withSeed(seed);
         }
-        Double presence = Fields.number(body, "presence_penalty", -2, 2);
-        Double frequency = Fields.number(body, "frequency_penalty", -2, 2);
+        Float presence = Fields.floatNumber(body, "presence_penalty", -2, 2);
+        Float frequency = Fields.floatNumber(body, "frequency_penalty", -2, 2);
         if (presence != null || frequency != null) {
-            s = s.withPenalties(presence == null ? 0f : presence.floatValue(), frequency == null ? 0f : frequency.floatValue());
+            s = s.withPenalties(presence == null ? 0f : presence, frequency == null ? 0f : frequency);
         }
-        Double repetition = Fields.number(body, "repetition_penalty", 0, 100);
+        Float repetition = Fields.floatNumber(body, "repetition_penalty", 0, 100);
         if (repetition != null) {
             if (repetition <= 0) {
-                throw new InvalidRequestException("repetition_penalty", "repetition_penalty must be greater than 0, got " + repetition);
+                throw new InvalidRequestException("repetition_penalty", "repetition_penalty must be greater than 0, got "
+                        + body.get("repetition_penalty") + (repetition == 0 ? " (0 as a 32-bit float)" : ""));
             }
-            s = s.withRepetitionPenalty(repetition.floatValue());
+            s = s.withRepetitionPenalty(repetition);
         }
         Long maxTokens = Fields.integer(body, "max_tokens", 1, Integer.MAX_VALUE);
         Long maxCompletion = Fields.integer(body, "max_completion_tokens", 1, Integer.MAX_VALUE);

@@ -1,8 +1,6 @@
 package io.github.chatglm4j.server.chat;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.chatglm4j.chat.ChatMessage;
@@ -20,8 +18,6 @@ import java.util.List;
  * the tokens the model generated and the server's prefix cache can reuse them.
  */
 final class MessageMapper {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private MessageMapper() {
     }
 
@@ -121,12 +117,7 @@ final class MessageMapper {
         if (a.textValue().isBlank()) {
             return JsonNodeFactory.instance.objectNode();
         }
-        JsonNode parsed;
-        try {
-            parsed = JSON.readTree(a.textValue());
-        } catch (JsonProcessingException e) {
-            throw new InvalidRequestException(param, param + " is not valid JSON: " + e.getOriginalMessage());
-        }
+        JsonNode parsed = RequestJson.parse(a.textValue(), param, param);
         if (parsed == null || !parsed.isObject()) {
             throw new InvalidRequestException(param, param + " must encode a JSON object");
         }

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server.chat;
 
+import io.github.chatglm4j.chat.ChatMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -22,10 +23,7 @@ import java.util.Set;
 public record ToolSet(ArrayNode schemas, Set<String> names, boolean active, String forcedName, boolean legacy) {
 
     /** ChatGLM3's code interpreter: a tool call whose metadata line is {@code interpreter}. */
-    public static final String INTERPRETER = "interpreter";
-    /** The system prompt ChatGLM3 was trained with for tool use; the tools follow it as indented JSON. */
-    public static final String TOOLS_PROMPT =
-            "Answer the following questions as best as you can. You have access to the following tools:";
+    public static final String INTERPRETER = ChatMessage.INTERPRETER;
 
     public ToolSet {
         names = Set.copyOf(names);

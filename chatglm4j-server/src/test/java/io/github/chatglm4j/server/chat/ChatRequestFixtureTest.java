@@ -1,5 +1,6 @@
 package io.github.chatglm4j.server.chat;
 
+import io.github.chatglm4j.chat.ChatMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -65,7 +66,7 @@ class ChatRequestFixtureTest {
     void toolsBecomeChatGlm3sToolsSystemMessage() {
         JsonNode f = fixture(4);
         JsonNode system = f.get("history").get(0);
-        assertThat(system.get("content").asText()).isEqualTo(ToolSet.TOOLS_PROMPT);
+        assertThat(system.get("content").asText()).isEqualTo(ChatMessage.TOOLS_PROMPT);
         ObjectNode request = JSON.createObjectNode();
         ArrayNode tools = request.putArray("tools");
         for (JsonNode t : system.get("tools")) {

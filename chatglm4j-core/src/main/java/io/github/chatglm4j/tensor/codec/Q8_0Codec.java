@@ -1,17 +1,14 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q8_0: 32 weights as a half scale {@code d} and 32 signed bytes, {@code w = d·q}. Byte-exact to ggml's reference:
  * {@code d = max|x| / 127} in float, {@code q = roundf(x · (1/d))} with the float {@code d}, not the half one.
  */
-final class Q8_0Codec extends BlockCodec {
-    static final Q8_0Codec INSTANCE = new Q8_0Codec();
+public final class Q8_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    private Q8_0Codec() {
-        super(TensorType.Q8_0);
+    public Q8_0Codec() {
+        super("Q8_0", 32, 34);
     }
 
     @Override

@@ -1,18 +1,15 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q5_1: 32 weights as a half scale {@code d}, a half minimum {@code m}, 32 fifth bits and 16 bytes of low nibbles
  * (as Q5_0), {@code w = d·q + m}. Byte-exact to ggml's reference: {@code d = (max - min) / 31},
  * {@code q = min(31, trunc((x - min)·(1/d) + 0.5))} in float arithmetic with the float {@code d}.
  */
-final class Q5_1Codec extends BlockCodec {
-    static final Q5_1Codec INSTANCE = new Q5_1Codec();
+public final class Q5_1Codec extends BlockCodec {
     private static final int QK = 32;
 
-    private Q5_1Codec() {
-        super(TensorType.Q5_1);
+    public Q5_1Codec() {
+        super("Q5_1", 32, 24);
     }
 
     @Override

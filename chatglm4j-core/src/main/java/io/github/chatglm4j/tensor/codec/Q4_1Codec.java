@@ -1,18 +1,15 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q4_1: 32 weights as a half scale {@code d}, a half minimum {@code m} and 16 bytes of nibbles (as Q4_0),
  * {@code w = d·q + m}. Byte-exact to ggml's reference: {@code d = (max - min) / 15},
  * {@code q = min(15, trunc((x - min)·(1/d) + 0.5))} in float arithmetic with the float {@code d}.
  */
-final class Q4_1Codec extends BlockCodec {
-    static final Q4_1Codec INSTANCE = new Q4_1Codec();
+public final class Q4_1Codec extends BlockCodec {
     private static final int QK = 32;
 
-    private Q4_1Codec() {
-        super(TensorType.Q4_1);
+    public Q4_1Codec() {
+        super("Q4_1", 32, 20);
     }
 
     @Override

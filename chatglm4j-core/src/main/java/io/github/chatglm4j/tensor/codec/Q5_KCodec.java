@@ -1,25 +1,22 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q5_K: 256 weights as the {@link KScaleMin} header, 32 bytes of fifth bits and 128 bytes of low nibbles (laid out
  * as in Q4_K); weight {@code 32j + l} (sub-block j) takes its fifth bit from bit j of byte {@code l}. The quantizer
- * is the simple min/max fit of {@link KScaleMin}, not ggml's search.
+ * is ggml's {@code quantize_row_q5_K_ref} (levels 0..31, search from -0.5 in 16 steps of 0.1), byte for byte.
  */
-final class Q5_KCodec extends BlockCodec {
-    static final Q5_KCodec INSTANCE = new Q5_KCodec();
+public final class Q5_KCodec extends BlockCodec {
     private static final int QH = KScaleMin.HEADER;
     private static final int QS = QH + 32;
 
-    private Q5_KCodec() {
-        super(TensorType.Q5_K);
+    public Q5_KCodec() {
+        super("Q5_K", 256, 176);
     }
 
     @Override
     void quantizeBlock(float[] x, int xOff, byte[] out, int outOff) {
         int[] q = new int[KScaleMin.SUPER];
-        KScaleMin.fit(x, xOff, 31, q, out, outOff);
+        KScaleMin.fit(x, xOff, 31, -0.5f, 0.1f, 15, q, out, outOff);
         for (int l = 0; l < 32; l++) {
             int h = 0;
             for (int j = 0; j < 8; j++) {

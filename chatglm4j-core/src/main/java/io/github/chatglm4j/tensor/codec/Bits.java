@@ -1,4 +1,4 @@
-package io.github.chatglm4j.tensor.quant;
+package io.github.chatglm4j.tensor.codec;
 
 /** Little-endian fields of a block in a byte[], half floats, and the rounding rules the quantizers share. */
 final class Bits {
@@ -67,6 +67,17 @@ final class Bits {
             if (!Float.isFinite(x[i])) {
                 throw new IllegalArgumentException("cannot quantize the non-finite value " + x[i] + " at index " + i);
             }
+        }
+    }
+
+    /**
+     * {@link #requireFinite}, and small enough for the K-quant and IQ4 searches, which square values: beyond 2^60 their
+     * float sums overflow (and no half-float block scale could hold such a block anyway), so it is refused.
+     */
+    static void requireSearchable(float[] x, int off, int n) {
+        requireFinite(x, off, n);
+        if (maxAbs(x, off, n) > 0x1p60f) {
+            toHalf(Float.POSITIVE_INFINITY, x, off, n);
         }
     }
 

@@ -1,19 +1,16 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q5_0: 32 weights as a half scale {@code d}, 32 fifth bits (little-endian u32, bit j for weight j) and 16 bytes
  * of low nibbles (as Q4_0), {@code w = d·(q - 16)}. Byte-exact to ggml's reference: {@code d = m / -16} with
- * {@code m} the signed element of largest magnitude, {@code q = min(31, trunc(x·(1/d) + 16.5))}, the sum rounded
- * once from the exact product (see {@link Q4_0Codec}).
+ * {@code m} the signed element of largest magnitude, {@code q = min(31, trunc(x·(1/d) + 16.5))}, the product
+ * rounded to float before the bias is added (see {@link Q4_0Codec}).
  */
-final class Q5_0Codec extends BlockCodec {
-    static final Q5_0Codec INSTANCE = new Q5_0Codec();
+public final class Q5_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    private Q5_0Codec() {
-        super(TensorType.Q5_0);
+    public Q5_0Codec() {
+        super("Q5_0", 32, 22);
     }
 
     @Override
@@ -33,8 +30,8 @@ final class Q5_0Codec extends BlockCodec {
         Bits.putShort(out, outOff, Bits.toHalf(d, x, xOff, QK));
         int qh = 0;
         for (int j = 0; j < QK / 2; j++) {
-            int q0 = Math.min(31, (int) (float) ((double) x[xOff + j] * id + 16.5));
-            int q1 = Math.min(31, (int) (float) ((double) x[xOff + j + QK / 2] * id + 16.5));
+            int q0 = Math.min(31, (int) (x[xOff + j] * id + 16.5f));
+            int q1 = Math.min(31, (int) (x[xOff + j + QK / 2] * id + 16.5f));
             out[outOff + 6 + j] = (byte) ((q0 & 0x0F) | (q1 & 0x0F) << 4);
             qh |= (q0 >> 4) << j | (q1 >> 4) << (j + QK / 2);
         }

@@ -1,6 +1,6 @@
-package io.github.chatglm4j.tensor.quant;
+package io.github.chatglm4j.tensor.codec;
 
-import io.github.chatglm4j.tensor.TensorType;
+import java.util.Arrays;
 
 /**
  * Q6_K: 256 weights as 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 signed 8-bit sub-block scales and
@@ -9,44 +9,51 @@ import io.github.chatglm4j.tensor.TensorType;
  * {@code ql[64h+l+32]} low, {@code ql[64h+l]} high, {@code ql[64h+l+32]} high and their high pairs from bits 0-1,
  * 2-3, 4-5, 6-7 of {@code qh[32h+l]}.
  *
- * <p>The quantizer is a plain max-abs fit, not ggml's search: each sub-block of 16 gets the step
- * {@code max|x| / 31} rounded up onto {@code d·scale} (scale in 1..127), so nothing is clamped and every weight is
- * within half a step, the step being at most {@code max|x| / 31 + d}.
+ * <p>The quantizer is ggml's {@code quantize_row_q6_K_ref}, byte for byte: per sub-block of 16 the
+ * {@link KQuantFits#symmetric} fit with 32 levels on each side, the 16 scales quantized to int8 against the one of
+ * largest magnitude ({@code d = max/-128}), and the levels recomputed from the rounded scales.
  */
-final class Q6_KCodec extends BlockCodec {
-    static final Q6_KCodec INSTANCE = new Q6_KCodec();
+public final class Q6_KCodec extends BlockCodec {
     private static final int QK = 256;
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
 
-    private Q6_KCodec() {
-        super(TensorType.Q6_K);
+    public Q6_KCodec() {
+        super("Q6_K", 256, 210);
     }
 
     @Override
     void quantizeBlock(float[] x, int xOff, byte[] out, int outOff) {
-        Bits.requireFinite(x, xOff, QK);
-        float[] step = new float[16];
-        float maxStep = 0;
-        for (int j = 0; j < 16; j++) {
-            float amax = 0;
-            for (int i = 0; i < 16; i++) {
-                amax = Math.max(amax, Math.abs(x[xOff + 16 * j + i]));
-            }
-            step[j] = amax / 31;
-            maxStep = Math.max(maxStep, step[j]);
-        }
-        short dBits = Bits.halfAtLeast(maxStep / 127, x, xOff, QK);
-        float d = Float.float16ToFloat(dBits);
+        Bits.requireSearchable(x, xOff, QK);
         int[] q = new int[QK];
+        float[] scales = new float[16];
+        float maxScale = 0;
+        float maxAbsScale = 0;
         for (int j = 0; j < 16; j++) {
-            int sc = d > 0 ? Math.min(127, (int) Math.ceil(step[j] / d)) : 0;
-            out[outOff + SCALES + j] = (byte) sc;
-            float dl = d * sc;
+            scales[j] = KQuantFits.symmetric(16, 32, x, xOff + 16 * j, q, 16 * j);
+            if (Math.abs(scales[j]) > maxAbsScale) {
+                maxAbsScale = Math.abs(scales[j]);
+                maxScale = scales[j];
+            }
+        }
+        if (maxAbsScale < KQuantFits.GROUP_MAX_EPS) {
+            Arrays.fill(out, outOff, outOff + 210, (byte) 0);
+            return;
+        }
+        float iscale = -128f / maxScale;
+        short dBits = Bits.toHalf(1 / iscale, x, xOff, QK);
+        for (int j = 0; j < 16; j++) {
+            out[outOff + SCALES + j] = (byte) Math.min(127, KQuantFits.nearestInt(iscale * scales[j]));
+        }
+        float d = Float.float16ToFloat(dBits);
+        for (int j = 0; j < 16; j++) {
+            float dl = d * out[outOff + SCALES + j];
+            if (dl == 0) {
+                continue; // the sub-block keeps the levels of its fit
+            }
             for (int i = 0; i < 16; i++) {
-                int k = 16 * j + i;
-                q[k] = (dl > 0 ? Math.clamp(Math.round(x[xOff + k] / dl), -32, 31) : 0) + 32;
+                q[16 * j + i] = Math.clamp(KQuantFits.nearestInt(x[xOff + 16 * j + i] / dl), -32, 31) + 32;
             }
         }
         for (int h = 0; h < 2; h++) {

@@ -1,20 +1,17 @@
-package io.github.chatglm4j.tensor.quant;
-
-import io.github.chatglm4j.tensor.TensorType;
+package io.github.chatglm4j.tensor.codec;
 
 /**
  * Q4_0: 32 weights as a half scale {@code d} and 16 bytes of nibbles (byte j: weight j low, weight j+16 high),
  * {@code w = d·(q - 8)}. Byte-exact to ggml's reference: {@code d = m / -8} where {@code m} is the first element of
- * largest magnitude with its sign, {@code q = min(15, trunc(x·(1/d) + 8.5))} with the float {@code d}. The sum is
- * rounded once from the exact product (as the FMA in the compiled reference and gguf-py's float64 port do), which
- * differs from rounding the product first in rare near-integer cases.
+ * largest magnitude with its sign, {@code q = min(15, trunc(x·(1/d) + 8.5))} with the float {@code d}. The product
+ * is rounded to float before the bias is added, as llama.cpp's compiled quantizer does (ggml-base is built without
+ * FMA; gguf-py's float64 port rounds once and differs in rare near-integer cases).
  */
-final class Q4_0Codec extends BlockCodec {
-    static final Q4_0Codec INSTANCE = new Q4_0Codec();
+public final class Q4_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    private Q4_0Codec() {
-        super(TensorType.Q4_0);
+    public Q4_0Codec() {
+        super("Q4_0", 32, 18);
     }
 
     @Override
@@ -40,7 +37,7 @@ final class Q4_0Codec extends BlockCodec {
     }
 
     private static int nibble(float x, float id) {
-        return Math.min(15, (int) (float) ((double) x * id + 8.5));
+        return Math.min(15, (int) (x * id + 8.5f));
     }
 
     @Override
