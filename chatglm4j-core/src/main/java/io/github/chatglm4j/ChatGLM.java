@@ -80,7 +80,7 @@ public final class ChatGLM implements AutoCloseable {
      * PyTorch weights) or a single GGUF file as llama.cpp's converter writes it. Problems with the files are
      * reported as {@link ModelFormatException}. With {@link LoadOptions#quant()} set, the layer matrices are
      * quantized into native memory (progress stage "quantizing"), freed by {@link #close()}; weights that are
-     * already quantized are then an error. With {@link LoadOptions#repack()}, Q4_0 matrices are copied into native
+     * already quantized are then an error. With {@link LoadOptions#repack()}, Q4_0 and Q8_0 matrices are copied into native
      * memory in the regrouped layout (stage "repacking"; also freed by {@link #close()}), as are --quant q4_0 results.
      */
     public static ChatGLM load(Path dir, LoadOptions options) {

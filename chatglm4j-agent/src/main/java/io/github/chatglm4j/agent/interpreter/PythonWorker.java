@@ -162,12 +162,15 @@ final class PythonWorker implements AutoCloseable {
             // the process went away
         }
         int code;
+        String stderr;
         try {
             code = process.waitFor();
+            stderr = process.stderrToEnd();
         } catch (InterruptedException e) {
             code = -1;
+            stderr = process.stderr();
         }
-        messages.add(new WorkerMessage.Ended(code, process.stderr()));
+        messages.add(new WorkerMessage.Ended(code, stderr));
     }
 
     private static WorkerMessage parse(String line) {

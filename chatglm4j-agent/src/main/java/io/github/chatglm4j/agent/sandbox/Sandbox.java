@@ -89,15 +89,17 @@ public final class Sandbox {
         p.stdin().close();
         CappedText out = CappedText.read(p.stdout(), maxBytes, "sandbox-read");
         int code;
+        String err;
         try {
             code = p.waitFor();
             out.awaitEnd();
+            err = p.stderrToEnd();
         } catch (InterruptedException e) {
             p.kill();
             throw e;
         }
         if (code != 0) {
-            throw new IOException(SandboxCheck.firstLine(p.stderr()).replace("/bin/cat: ", ""));
+            throw new IOException(SandboxCheck.firstLine(err).replace("/bin/cat: ", ""));
         }
         if (out.dropped() > 0) {
             throw new IOException(sandboxPath + " is larger than " + maxBytes + " bytes");
@@ -127,7 +129,7 @@ public final class Sandbox {
             p.kill();
         }
         out.awaitEnd();
-        String err = p.stderr();
+        String err = p.stderrToEnd(); // the reader may still hold the last bytes after the process has exited
         if (err.length() > outputLimit) {
             err = err.substring(0, outputLimit);
         }

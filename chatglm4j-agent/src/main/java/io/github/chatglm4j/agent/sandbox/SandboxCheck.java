@@ -155,7 +155,7 @@ public final class SandboxCheck {
             int code = p.waitFor();
             out.awaitEnd();
             if (code != 0) {
-                String why = firstLine(p.stderr());
+                String why = firstLine(p.stderrToEnd());
                 boolean namespaces = why.contains("namespace") || why.contains("Operation not permitted")
                         || why.contains("setting up uid map");
                 findings.add(new Finding(false, "bubblewrap could not start the sandbox (" + (why.isEmpty() ? "exit code " + code : why) + ")",

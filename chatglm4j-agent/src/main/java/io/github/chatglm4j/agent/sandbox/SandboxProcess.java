@@ -39,9 +39,14 @@ public final class SandboxProcess implements AutoCloseable {
         return bwrap.getInputStream();
     }
 
-    /** The start of what the sandbox wrote to stderr (bubblewrap's own errors come first). */
+    /** The start of what the sandbox wrote to stderr so far (bubblewrap's own errors come first). */
     public String stderr() {
         return stderr.text();
+    }
+
+    /** All of the kept stderr, once the stream has ended (call after the process has exited). */
+    public String stderrToEnd() throws InterruptedException {
+        return stderr.awaitEnd().text();
     }
 
     public boolean isAlive() {
