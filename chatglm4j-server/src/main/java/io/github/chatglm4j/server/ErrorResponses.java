@@ -108,7 +108,7 @@ final class ErrorResponses {
 
     static ApiError unknownRoute(String method, String path) {
         return new ApiError(404, "invalid_request_error", "Unknown request URL: " + method + " " + path
-                + ". This server offers /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize, /health and /metrics.",
+                + ". This server offers /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize, /health, /metrics and /api/.",
                 null, "unknown_url", Map.of());
     }
 

@@ -13,9 +13,10 @@ import java.util.Map;
 
 /**
  * One HTTP exchange as the endpoints see it: the body in, a JSON response or an event stream out. It hides the
- * transport, so the handlers only translate between HTTP/JSON and the engine.
+ * transport, so the handlers only translate between HTTP/JSON and the engine. Public for the endpoint packages of
+ * this module ({@code server.agent}); only the server creates it.
  */
-final class Exchange {
+public final class Exchange {
     /** Writes responses (requests are read with {@link io.github.chatglm4j.server.chat.RequestJson}). */
     static final ObjectMapper JSON = JsonMapper.builder().build();
 
@@ -27,34 +28,34 @@ final class Exchange {
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    String method() {
+    public String method() {
         return http.method();
     }
 
-    String path() {
+    public String path() {
         return http.path();
     }
 
-    String header(String name) {
+    public String header(String name) {
         return http.header(name);
     }
 
-    void setHeader(String name, String value) {
+    public void setHeader(String name, String value) {
         http.setHeader(name, value);
     }
 
     /** The status sent, or -1 while nothing is sent. */
-    int status() {
+    public int status() {
         return http.status();
     }
 
     /** Runs {@code action} (e.g. cancelling the request's generation) as soon as the client leaves. */
-    void onClientGone(Runnable action) {
+    public void onClientGone(Runnable action) {
         http.onClientGone(action);
     }
 
     /** The whole body; 413 when larger than the limit, 400/408 when malformed or too slow. */
-    byte[] body() throws IOException {
+    public byte[] body() throws IOException {
         try {
             return http.readBody(maxBodyBytes);
         } catch (HttpError e) {
@@ -62,15 +63,15 @@ final class Exchange {
         }
     }
 
-    void json(int code, JsonNode body) throws IOException {
+    public void json(int code, JsonNode body) throws IOException {
         http.respond(code, "application/json", JSON.writeValueAsBytes(body));
     }
 
-    void text(int code, String contentType, String body) throws IOException {
+    public void text(int code, String contentType, String body) throws IOException {
         http.respond(code, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
 
-    void empty(int code) throws IOException {
+    public void empty(int code) throws IOException {
         http.respond(code, null, new byte[0]);
     }
 
@@ -82,21 +83,21 @@ final class Exchange {
     }
 
     /** Starts a server-sent event stream (status 200, chunked). */
-    EventStream events() throws IOException {
+    public EventStream events() throws IOException {
         setHeader("Cache-Control", "no-cache");
         setHeader("X-Accel-Buffering", "no"); // keeps reverse proxies from buffering the stream
         return new EventStream(http.stream(200, "text/event-stream; charset=utf-8"));
     }
 
     /** {@code data: <json>} events, each flushed at once so that a closed connection shows at the next write. */
-    static final class EventStream {
+    public static final class EventStream {
         private final OutputStream out;
 
         EventStream(OutputStream out) {
             this.out = out;
         }
 
-        void send(JsonNode data) throws IOException {
+        public void send(JsonNode data) throws IOException {
             write(JSON.writeValueAsString(data));
         }
 
@@ -105,7 +106,7 @@ final class Exchange {
         }
 
         /** An SSE comment line: ignored by clients, but it fails at once if the client has gone. */
-        void keepAlive() throws IOException {
+        public void keepAlive() throws IOException {
             out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
         }

@@ -1,0 +1,135 @@
+package io.github.chatglm4j.server.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.chatglm4j.agent.sandbox.SandboxConfig;
+import io.github.chatglm4j.agent.testing.Reference;
+import io.github.chatglm4j.agent.tool.WeatherService;
+import io.github.chatglm4j.server.OpenAiServer;
+import io.github.chatglm4j.server.ServerOptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The agent API as HTTP: /api/info for the page (without the key, while loading), the server's key and Origin rules on
+ * every other route, 404/405 in the server's error format.
+ */
+class AgentApiHttpTest {
+    static final String KEY = "sk-agent-test";
+    static final String[] AUTH = {"Authorization", "Bearer " + KEY};
+
+    @TempDir
+    Path temp;
+
+    AgentApiOptions agentOptions() {
+        return AgentApiOptions.DEFAULTS.withDataRoot(temp.resolve("conversations"));
+    }
+
+    static JsonNode error(HttpResponse<String> r, int status) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        JsonNode e = AgentHarness.json(r).get("error");
+        assertThat(e.fieldNames()).toIterable().containsExactly("message", "type", "param", "code");
+        return e;
+    }
+
+    @Test
+    void infoAnswersWithoutTheKeyAndWhileTheModelLoads() throws Exception {
+        var options = ServerOptions.local(0).withApiKey(KEY).withAgent(agentOptions()
+                .withSandbox(SandboxConfig.DEFAULTS.withBwrap(Path.of("/nonexistent/bwrap"))));
+        try (OpenAiServer server = OpenAiServer.start(options); HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/info")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            JsonNode info = AgentHarness.json(r);
+            assertThat(info.get("ready").asBoolean()).isFalse();
+            assertThat(info.get("model").isNull()).isTrue();
+            assertThat(info.get("auth").asBoolean()).isTrue();
+            assertThat(info.get("interpreter").get("available").asBoolean()).isFalse();
+            assertThat(info.get("interpreter").get("reason").asText()).contains("/nonexistent/bwrap");
+            assertThat(server.sandboxProblem()).isEqualTo(info.get("interpreter").get("reason").asText());
+
+            HttpResponse<String> loading = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + "/api/conversations")).header("Authorization", "Bearer " + KEY).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(error(loading, 503).get("code").asText()).isEqualTo("model_loading");
+        }
+    }
+
+    @Test
+    void infoDescribesTheModelTheToolsAndTheDefaults() throws Exception {
+        var weather = new WeatherService(true, URI.create("http://127.0.0.1:9"), Duration.ofSeconds(1));
+        try (var h = new AgentHarness(ServerOptions.local(0).withAgent(agentOptions().withWeather(weather)), p -> AgentHarness.text("hi"))) {
+            JsonNode info = AgentHarness.json(h.get("/api/info"));
+            assertThat(info.get("ready").asBoolean()).isTrue();
+            assertThat(info.get("model").asText()).isEqualTo(AgentHarness.MODEL);
+            assertThat(info.get("context").asInt()).isEqualTo(2048);
+            assertThat(info.get("auth").asBoolean()).isFalse();
+            assertThat(info.get("defaults").toString()).isEqualTo("{\"max_tokens\":256,\"temperature\":0.95,\"top_p\":0.8,\"repetition_penalty\":1.1}");
+            assertThat(info.get("system_prompt").asText()).isEqualTo("You are ChatGLM3, a large language model trained by Zhipu.AI. "
+                    + "Follow the user's instructions carefully. Respond using markdown.");
+            assertThat(info.get("tools")).extracting(t -> t.get("name").asText())
+                    .containsExactly("random_number_generator", "get_weather", "get_shell");
+            // the first two as chatglm.cpp's function_call.txt shows them (the demo's registry)
+            JsonNode reference = AgentHarness.JSON.readTree(Reference.FUNCTION_CALL_TXT.substring(Reference.FUNCTION_CALL_TXT.indexOf('\n')));
+            assertThat(info.get("tools").get(0)).isEqualTo(reference.get("random_number_generator"));
+            assertThat(info.get("tools").get(1)).isEqualTo(reference.get("get_weather"));
+            assertThat(info.get("max_rounds").asInt()).isEqualTo(5);
+            assertThat(info.get("max_upload").asLong()).isEqualTo(64L << 20);
+        }
+        try (var h = new AgentHarness(ServerOptions.local(0).withAgent(agentOptions()), p -> AgentHarness.text("hi"))) {
+            assertThat(AgentHarness.json(h.get("/api/info")).get("tools")).as("get_weather only when the server allows it")
+                    .extracting(t -> t.get("name").asText()).containsExactly("random_number_generator", "get_shell");
+        }
+    }
+
+    @Test
+    void everyOtherRouteNeedsTheKeyAndStaysOutOfReachOfOtherSites() throws Exception {
+        try (var h = new AgentHarness(ServerOptions.local(0).withApiKey(KEY).withAgent(agentOptions()), p -> AgentHarness.text("hi"))) {
+            assertThat(AgentHarness.json(h.get("/api/info")).get("auth").asBoolean()).isTrue();
+            assertThat(error(h.post("/api/conversations", ""), 401).get("code").asText()).isEqualTo("invalid_api_key");
+            assertThat(error(h.post("/api/conversations", "", "Authorization", "Bearer wrong"), 401).get("code").asText())
+                    .isEqualTo("invalid_api_key");
+            String id = h.conversation(AUTH);
+            assertThat(error(h.delete("/api/conversations/" + id), 401).get("code").asText()).isEqualTo("invalid_api_key");
+            // a page of another site: refused before anything runs, key or not
+            for (HttpResponse<String> r : List.of(
+                    h.post("/api/conversations", "", "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"),
+                    h.delete("/api/conversations/" + id, "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"))) {
+                assertThat(error(r, 403).get("code").asText()).isEqualTo("cors_origin_not_allowed");
+            }
+            assertThat(h.metric("chatglm_agent_conversations", AUTH)).as("nothing was created or deleted").isEqualTo(1);
+            // the server's own page may
+            String own = "http://127.0.0.1:" + h.server.port();
+            assertThat(h.post("/api/conversations", "", "Authorization", "Bearer " + KEY, "Origin", own).statusCode()).isEqualTo(201);
+            assertThat(h.delete("/api/conversations/" + id, "Authorization", "Bearer " + KEY, "Origin", own).statusCode()).isEqualTo(204);
+        }
+    }
+
+    @Test
+    void unknownConversationsPathsAndMethodsAreAnsweredInTheServersErrorFormat() throws Exception {
+        try (var h = new AgentHarness(ServerOptions.local(0).withAgent(agentOptions()), p -> AgentHarness.text("hi"))) {
+            String gone = h.conversation();
+            assertThat(h.delete("/api/conversations/" + gone).statusCode()).isEqualTo(204);
+            for (String id : new String[]{gone, "c-00000000000000000000000000000000", "nope", "..", "c-" + "0".repeat(31) + "G"}) {
+                assertThat(error(h.delete("/api/conversations/" + id), 404).get("code").asText()).as(id).isEqualTo("conversation_not_found");
+            }
+            assertThat(error(h.get("/api/nothing"), 404).get("code").asText()).isEqualTo("unknown_url");
+            assertThat(error(h.get("/api/conversations/" + h.conversation() + "/x"), 404).get("code").asText()).isEqualTo("unknown_url");
+            HttpResponse<String> wrong = h.get("/api/conversations");
+            assertThat(error(wrong, 405).get("code").asText()).isEqualTo("method_not_allowed");
+            assertThat(wrong.headers().firstValue("Allow")).hasValue("POST, OPTIONS");
+            assertThat(error(h.post("/api/info", ""), 405).get("code").asText()).isEqualTo("method_not_allowed");
+            assertThat(h.get("/metrics").body()).contains("chatglm_http_requests_total{route=\"api_conversation\",status=\"404\"}");
+        }
+    }
+}
