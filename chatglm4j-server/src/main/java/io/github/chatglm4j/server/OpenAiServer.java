@@ -56,7 +56,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.admission = admission;
         this.chat = new ChatEndpoint(state, admission, options.keepAlive().toNanos());
         this.completions = new CompletionsEndpoint(state, admission, options.keepAlive().toNanos());
-        this.agent = new AgentApi(options.agent(), options.apiKey() != null);
+        this.agent = new AgentApi(options.agent(), admission, options.keepAlive().toNanos(), options.apiKey() != null);
         int[] port = {0};
         this.hosts = new HostPolicy(options.host(), options.allowedHosts(), () -> port[0]);
         try {
@@ -147,8 +147,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /**
-     * Stops listening, cancels the requests still generating and closes the connections; deletes the agent API's
-     * conversations' folders.
+     * Stops listening, cancels the requests still generating and closes the connections; stops the agent API's turns
+     * and workers and deletes its conversations' folders.
      */
     @Override
     public void close() {

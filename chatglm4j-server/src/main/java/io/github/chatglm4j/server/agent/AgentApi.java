@@ -4,22 +4,29 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.chatglm4j.agent.tool.Tool;
+import io.github.chatglm4j.chat.ChatMessage;
+import io.github.chatglm4j.server.Admission;
 import io.github.chatglm4j.server.ApiError;
 import io.github.chatglm4j.server.Backend;
 import io.github.chatglm4j.server.Exchange;
+import io.github.chatglm4j.server.PromptBudget;
+import io.github.chatglm4j.server.chat.InvalidRequestException;
+import io.github.chatglm4j.server.chat.RequestJson;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The agent API the web UI uses ({@code /api/...}): the server's facts and the conversations. The browser keeps the
- * history; the server keeps, per conversation, a folder. The server's router checks Host, Origin and the API key
+ * The agent API the web UI uses ({@code /api/...}): conversations with the model, with tools or the code interpreter,
+ * streamed turn by turn; the server's facts. The browser keeps the history; the server keeps, per conversation, a
+ * folder and a Python worker. The server's router checks Host, Origin and the API key
  * before it hands a request here ({@code /api/info} needs no key).
  *
  * <pre>{@code
- * GET  /api/info                                -> {"model", "context", "auth", "defaults", "tools", "interpreter", ...}
  * POST /api/conversations                       -> 201 {"id": "c-..."}
+ * POST /api/conversations/{id}/turn             -> text/event-stream of {"type": "text" | "call" | ... | "done"}
  * }</pre>
  */
 public final class AgentApi implements AutoCloseable {
@@ -27,13 +34,21 @@ public final class AgentApi implements AutoCloseable {
     private static final String CONVERSATIONS = "/api/conversations";
 
     private final AgentApiOptions options;
+    private final Admission admission;
+    private final long keepAliveNanos;
     private final boolean auth;
     private final Conversations conversations;
     private SandboxStatus sandbox;
 
-    /** @param auth whether the server requires an API key (reported by /api/info) */
-    public AgentApi(AgentApiOptions options, boolean auth) {
+    /**
+     * @param admission      where request bodies are parsed and checked, off the connections' threads
+     * @param keepAliveNanos how long a turn's stream may go without an event before a comment line is sent
+     * @param auth           whether the server requires an API key (reported by /api/info)
+     */
+    public AgentApi(AgentApiOptions options, Admission admission, long keepAliveNanos, boolean auth) {
         this.options = options;
+        this.admission = admission;
+        this.keepAliveNanos = keepAliveNanos;
         this.auth = auth;
         this.conversations = new Conversations(options);
     }
@@ -79,7 +94,7 @@ public final class AgentApi implements AutoCloseable {
         Route r = Route.of(ex.path());
         if (r == null) {
             throw ApiError.of(404, "unknown_url", "Unknown request URL: " + ex.method() + " " + ex.path() + ". The agent API offers "
-                    + "/api/info, /api/conversations and /api/conversations/{id}.");
+                    + "/api/info, /api/conversations, /api/conversations/{id}, .../turn and .../stop.");
         }
         if (!r.kind.methods.contains(ex.method())) {
             String allow = String.join(", ", r.kind.methods) + ", OPTIONS";
@@ -96,7 +111,44 @@ public final class AgentApi implements AutoCloseable {
                 conversations.delete(r.id);
                 ex.empty(204);
             }
+            case TURN -> turn(ex, backend, r.id);
+            case STOP -> {
+                conversations.stop(r.id);
+                ex.empty(204);
+            }
         }
+    }
+
+    /** A turn's request, read and checked. */
+    private record Admitted(TurnRequest request, ChatMessage system) {
+    }
+
+    private void turn(Exchange ex, Backend backend, String id) throws IOException {
+        conversations.check(id); // 404 before the body is read and checked
+        byte[] body = ex.body();
+        Admitted a = admission.run(() -> admit(body, backend));
+        var control = new TurnControl();
+        // the sandbox is checked only for a turn that runs code (the check starts programs)
+        Conversations.Use use = conversations.beginTurn(id, a.request().needsWorker() && sandbox().available(), control);
+        AgentTurnStream.run(ex, backend, options, this::sandbox, conversations, a.request(), a.system(), use, control, keepAliveNanos);
+    }
+
+    /** The CPU work before a turn starts (on an admission thread): parse, check, refuse what cannot fit the context. */
+    private Admitted admit(byte[] body, Backend backend) {
+        var json = RequestJson.parse(body, "The request body", null);
+        if (json == null || !json.isObject()) {
+            throw new InvalidRequestException(null, "The request body must be a JSON object.");
+        }
+        TurnRequest request = TurnRequest.parse((ObjectNode) json, options.weather().enabled());
+        ChatMessage system = AgentTurnStream.systemMessage(request);
+        var all = new ArrayList<ChatMessage>();
+        if (system != null) {
+            all.add(system);
+        }
+        all.addAll(request.history());
+        all.add(request.message());
+        PromptBudget.checkMessages(backend, all);
+        return new Admitted(request, system);
     }
 
     private ObjectNode info(Backend backend) {
@@ -126,21 +178,23 @@ public final class AgentApi implements AutoCloseable {
 
     /** Gauges for /metrics, in Prometheus' text format. */
     public String metrics() {
-        return gauge("chatglm_agent_conversations", "gauge", "Conversations of the agent API kept now.", conversations.count());
+        return gauge("chatglm_agent_conversations", "gauge", "Conversations of the agent API kept now.", conversations.count())
+                + gauge("chatglm_agent_workers", "gauge", "Python workers (one per conversation using the interpreter) now.", conversations.workers())
+                + gauge("chatglm_agent_turns_running", "gauge", "Agent turns running now.", conversations.turnsRunning());
     }
 
     private static String gauge(String name, String type, String help, long value) {
         return "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " + value + "\n";
     }
 
-    /** Deletes the conversations' folders. */
+    /** Stops every turn and worker and deletes the conversations' folders. */
     @Override
     public void close() {
         conversations.close();
     }
 
     private enum Kind {
-        INFO("GET"), CONVERSATIONS("POST"), CONVERSATION("DELETE");
+        INFO("GET"), CONVERSATIONS("POST"), CONVERSATION("DELETE"), TURN("POST"), STOP("POST");
 
         final List<String> methods;
 
@@ -161,8 +215,21 @@ public final class AgentApi implements AutoCloseable {
             if (!path.startsWith(CONVERSATIONS + "/")) {
                 return null;
             }
-            String id = path.substring(CONVERSATIONS.length() + 1);
-            return id.isEmpty() || id.contains("/") ? null : new Route(Kind.CONVERSATION, id);
+            String rest = path.substring(CONVERSATIONS.length() + 1);
+            int slash = rest.indexOf('/');
+            String id = slash < 0 ? rest : rest.substring(0, slash);
+            String sub = slash < 0 ? null : rest.substring(slash + 1);
+            if (id.isEmpty()) {
+                return null;
+            }
+            if (sub == null) {
+                return new Route(Kind.CONVERSATION, id);
+            }
+            return switch (sub) {
+                case "turn" -> new Route(Kind.TURN, id);
+                case "stop" -> new Route(Kind.STOP, id);
+                default -> null;
+            };
         }
     }
 }

@@ -20,7 +20,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The conversations of the agent API: created cheaply (the folder is made on first use), deleted with their folder.
+ * The conversations of the agent API: created cheaply, each with a folder and a Python worker made on first use. Every
+ * turn holds a {@link Use} while it runs; a deleted conversation loses its folder when its last use ends. One lock
+ * guards the bookkeeping; stopping workers and deleting folders happen outside it.
  */
 final class Conversations implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.chatglm4j.server");
@@ -31,10 +33,43 @@ final class Conversations implements AutoCloseable {
     private final Map<String, Conversation> byId = new LinkedHashMap<>();
     /** Made with the first conversation. */
     private Path root;
+    private int workers;
     private boolean closed;
 
     Conversations(AgentApiOptions options) {
         this.options = options;
+    }
+
+    /** A request's hold on a conversation; closing it ends the use. */
+    final class Use implements AutoCloseable {
+        final Conversation conversation;
+        private final boolean turn;
+        private boolean done;
+
+        private Use(Conversation conversation, boolean turn) {
+            this.conversation = conversation;
+            this.turn = turn;
+        }
+
+        @Override
+        public void close() {
+            boolean delete;
+            synchronized (Conversations.this) {
+                if (done) {
+                    return;
+                }
+                done = true;
+                Conversation c = conversation;
+                c.uses--;
+                if (turn) {
+                    c.turn = null;
+                }
+                delete = c.closed && c.uses == 0;
+            }
+            if (delete) {
+                deleteFolder(conversation);
+            }
+        }
     }
 
     /**
@@ -93,18 +128,89 @@ final class Conversations implements AutoCloseable {
         return b;
     }
 
+    /** @throws ApiError 404 if there is no such conversation */
+    synchronized void check(String id) {
+        find(id);
+    }
+
     /**
-     * Deletes a conversation with its folder.
+     * Starts a turn: one at a time per conversation; one that needs the interpreter counts its worker.
+     *
+     * @throws ApiError 404 (no such conversation), 409 {@code turn_in_progress}
+     */
+    Use beginTurn(String id, boolean needsWorker, TurnControl control) {
+        synchronized (this) {
+            Conversation c = find(id);
+            if (c.turn != null) {
+                throw ApiError.of(409, "turn_in_progress", "A turn of this conversation is still running; stop it first "
+                        + "(POST /api/conversations/" + id + "/stop) or wait for its end.");
+            }
+            if (needsWorker && !c.workerCounted) {
+                workers++;
+                c.workerCounted = true;
+            }
+            c.turn = control;
+            c.uses++;
+            return new Use(c, true);
+        }
+    }
+
+    /** Gives back the worker place of a conversation whose worker could not be started. */
+    synchronized void releaseWorker(Conversation c) {
+        if (c.workerCounted) {
+            c.workerCounted = false;
+            workers--;
+        }
+    }
+
+    /** Stops the turn in progress, if any. @throws ApiError 404 if there is no such conversation */
+    void stop(String id) {
+        TurnControl t;
+        synchronized (this) {
+            t = find(id).turn;
+        }
+        if (t != null) {
+            t.cancel();
+        }
+    }
+
+    /**
+     * Deletes a conversation: its turn is cancelled, its worker killed, its folder deleted (once no request uses it).
      *
      * @throws ApiError 404 if there is no such conversation
      */
     void delete(String id) {
         Conversation c;
+        TurnControl turn;
+        boolean deleteNow;
         synchronized (this) {
             c = find(id);
-            byId.remove(id);
+            turn = c.turn;
+            deleteNow = retire(c);
         }
-        deleteTree(c.folder);
+        finish(c, turn, deleteNow);
+    }
+
+    /** Marks a conversation gone (under the lock); true if its folder can be deleted now. */
+    private boolean retire(Conversation c) {
+        byId.remove(c.id);
+        c.closed = true;
+        if (c.workerCounted) {
+            c.workerCounted = false;
+            workers--;
+        }
+        return c.uses == 0;
+    }
+
+    /** Outside the lock: cancels the turn, kills the worker, deletes the folder if nothing uses it. */
+    private void finish(Conversation c, TurnControl turn, boolean deleteFolder) {
+        if (turn != null) {
+            turn.cancel();
+        }
+        c.retire();
+        if (deleteFolder) {
+            deleteFolder(c);
+        }
     }
 
     private Conversation find(String id) {
@@ -127,26 +233,49 @@ final class Conversations implements AutoCloseable {
         return byId.size();
     }
 
-    /** Deletes every conversation's folder (and the root, if the server made it). */
+    synchronized int workers() {
+        return workers;
+    }
+
+    synchronized int turnsRunning() {
+        int n = 0;
+        for (Conversation c : byId.values()) {
+            if (c.turn != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Stops every turn and worker and deletes every conversation's folder (and the root, if the server made it). */
     @Override
     public void close() {
         List<Conversation> all;
+        List<TurnControl> turns = new ArrayList<>();
         synchronized (this) {
             if (closed) {
                 return;
             }
             all = new ArrayList<>(byId.values());
-            byId.clear();
+            for (Conversation c : all) {
+                turns.add(c.turn);
+                retire(c);
+            }
             closed = true;
         }
-        for (Conversation c : all) {
-            deleteTree(c.folder);
+        for (int i = 0; i < all.size(); i++) {
+            // a turn still ending deletes its folder again when it ends (its use holds the conversation)
+            finish(all.get(i), turns.get(i), true);
         }
         synchronized (this) {
             if (root != null && options.dataRoot() == null) {
                 deleteTree(root);
             }
         }
+    }
+
+    private void deleteFolder(Conversation c) {
+        deleteTree(c.folder);
     }
 
     /**

@@ -16,12 +16,14 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The agent API as HTTP: /api/info for the page (without the key, while loading), the server's key and Origin rules on
- * every other route, 404/405 in the server's error format.
+ * The agent API as HTTP: /api/info for the page (without the key, while loading), the server's key, Origin and Host
+ * rules on every other route, 404/405/409 in the server's error format, and keep-alive comments on a waiting turn.
  */
 class AgentApiHttpTest {
     static final String KEY = "sk-agent-test";
@@ -100,10 +102,16 @@ class AgentApiHttpTest {
             assertThat(error(h.post("/api/conversations", "", "Authorization", "Bearer wrong"), 401).get("code").asText())
                     .isEqualTo("invalid_api_key");
             String id = h.conversation(AUTH);
-            assertThat(error(h.delete("/api/conversations/" + id), 401).get("code").asText()).isEqualTo("invalid_api_key");
+            for (HttpResponse<String> r : List.of(
+                    h.post("/api/conversations/" + id + "/turn", AgentHarness.body("chat", null, "user", "hi").toString()),
+                    h.post("/api/conversations/" + id + "/stop", ""),
+                    h.delete("/api/conversations/" + id))) {
+                assertThat(error(r, 401).get("code").asText()).isEqualTo("invalid_api_key");
+            }
             // a page of another site: refused before anything runs, key or not
             for (HttpResponse<String> r : List.of(
                     h.post("/api/conversations", "", "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"),
+                    h.post("/api/conversations/" + id + "/turn", AgentHarness.body("chat", null, "user", "hi").toString(), "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"),
                     h.delete("/api/conversations/" + id, "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"))) {
                 assertThat(error(r, 403).get("code").asText()).isEqualTo("cors_origin_not_allowed");
             }
@@ -121,15 +129,79 @@ class AgentApiHttpTest {
             String gone = h.conversation();
             assertThat(h.delete("/api/conversations/" + gone).statusCode()).isEqualTo(204);
             for (String id : new String[]{gone, "c-00000000000000000000000000000000", "nope", "..", "c-" + "0".repeat(31) + "G"}) {
-                assertThat(error(h.delete("/api/conversations/" + id), 404).get("code").asText()).as(id).isEqualTo("conversation_not_found");
+                for (HttpResponse<String> r : List.of(
+                        h.post("/api/conversations/" + id + "/turn", AgentHarness.body("chat", null, "user", "hi").toString()),
+                        h.post("/api/conversations/" + id + "/stop", ""),
+                        h.delete("/api/conversations/" + id))) {
+                    assertThat(error(r, 404).get("code").asText()).as(id).isEqualTo("conversation_not_found");
+                }
             }
             assertThat(error(h.get("/api/nothing"), 404).get("code").asText()).isEqualTo("unknown_url");
-            assertThat(error(h.get("/api/conversations/" + h.conversation() + "/x"), 404).get("code").asText()).isEqualTo("unknown_url");
+            assertThat(error(h.get("/api/conversations/" + h.conversation() + "/turns"), 404).get("code").asText()).isEqualTo("unknown_url");
             HttpResponse<String> wrong = h.get("/api/conversations");
             assertThat(error(wrong, 405).get("code").asText()).isEqualTo("method_not_allowed");
             assertThat(wrong.headers().firstValue("Allow")).hasValue("POST, OPTIONS");
-            assertThat(error(h.post("/api/info", ""), 405).get("code").asText()).isEqualTo("method_not_allowed");
+            assertThat(error(h.get("/api/conversations/" + h.conversation() + "/turn"), 405).get("code").asText())
+                    .isEqualTo("method_not_allowed");
             assertThat(h.get("/metrics").body()).contains("chatglm_http_requests_total{route=\"api_conversation\",status=\"404\"}");
+        }
+    }
+
+    @Test
+    void badTurnRequestsAre400sNamingTheField() throws Exception {
+        try (var h = new AgentHarness(ServerOptions.local(0).withAgent(agentOptions()), p -> AgentHarness.text("hi"))) {
+            String id = h.conversation();
+            String[][] cases = {
+                    {"{\"mode\": \"talk\", \"message\": {\"content\": \"hi\"}}", "mode"},
+                    {"{\"mode\": \"chat\"}", "message"},
+                    {"{\"mode\": \"chat\", \"message\": {\"role\": \"assistant\", \"content\": \"hi\"}}", "message.role"},
+                    {"{\"mode\": \"chat\", \"history\": [{\"role\": \"robot\", \"content\": \"x\"}], \"message\": {\"content\": \"hi\"}}", "history[0].role"},
+                    {"{\"mode\": \"chat\", \"history\": [{\"role\": \"assistant\", \"metadata\": \"a\\nb\", \"content\": \"x\"}], \"message\": {\"content\": \"hi\"}}", "history[0].metadata"},
+                    {"{\"mode\": \"chat\", \"message\": {\"role\": \"observation\", \"content\": \"42\"}}", "message.role"},
+                    {"{\"mode\": \"tool\", \"message\": {\"content\": \"hi\"}}", "tools"},
+                    {"{\"mode\": \"tool\", \"tools\": {\"builtin\": [\"rm_rf\"]}, \"message\": {\"content\": \"hi\"}}", "tools.builtin[0]"},
+                    {"{\"mode\": \"tool\", \"tools\": {\"builtin\": [\"get_weather\"]}, \"message\": {\"content\": \"hi\"}}", "tools.builtin[0]"},
+                    {"{\"mode\": \"tool\", \"tools\": {\"definitions\": \"- name: [x\"}, \"manual\": true, \"message\": {\"content\": \"hi\"}}", "tools.definitions"},
+                    {"{\"mode\": \"tool\", \"tools\": {\"definitions\": \"[{\\\"name\\\": \\\"x\\\"}]\"}, \"message\": {\"content\": \"hi\"}}", "manual"},
+                    {"{\"mode\": \"chat\", \"sampling\": {\"temperature\": 3}, \"message\": {\"content\": \"hi\"}}", "temperature"},
+                    {"{\"mode\": \"chat\", \"sampling\": {\"max_tokens\": 0}, \"message\": {\"content\": \"hi\"}}", "max_tokens"},
+                    {"[]", null},
+            };
+            for (String[] c : cases) {
+                JsonNode e = error(h.post("/api/conversations/" + id + "/turn", c[0]), 400);
+                assertThat(e.get("param").isNull() ? null : e.get("param").asText()).as(c[0] + ": " + e).isEqualTo(c[1]);
+            }
+            assertThat(h.prompts).as("nothing reached the model").isEmpty();
+        }
+    }
+
+    @Test
+    void aSecondTurnWaitsForTheFirstAndAWaitingTurnGetsKeepAliveComments() throws Exception {
+        var options = ServerOptions.local(0).withKeepAlive(Duration.ofMillis(20)).withAgent(agentOptions());
+        try (var h = new AgentHarness(options, p -> AgentHarness.text("Hello!"))) {
+            String id = h.conversation();
+            h.model.hold();
+            CompletableFuture<List<String>> lines;
+            try {
+                HttpResponse<Stream<String>> r = h.http.send(h.request("/api/conversations/" + id + "/turn")
+                        .POST(HttpRequest.BodyPublishers.ofString(AgentHarness.body("chat", null, "user", "hi").toString())).build(),
+                        HttpResponse.BodyHandlers.ofLines());
+                assertThat(r.statusCode()).isEqualTo(200);
+                var it = r.body().iterator();
+                h.model.awaitHeld();
+                assertThat(it.next()).as("a comment while the model is busy").isEqualTo(": keep-alive");
+                JsonNode busy = error(h.post("/api/conversations/" + id + "/turn", AgentHarness.body("chat", null, "user", "again").toString()), 409);
+                assertThat(busy.get("code").asText()).isEqualTo("turn_in_progress");
+                lines = CompletableFuture.supplyAsync(() -> {
+                    var rest = new java.util.ArrayList<String>();
+                    it.forEachRemaining(rest::add);
+                    return rest;
+                });
+            } finally {
+                h.model.release();
+            }
+            List<String> data = lines.get().stream().filter(l -> l.startsWith("data: ")).toList();
+            assertThat(data.getLast()).startsWith("data: {\"type\":\"done\",\"outcome\":\"answered\"");
         }
     }
 }
