@@ -204,10 +204,29 @@ final class AgentHarness implements AutoCloseable {
         }
     }
 
-    /** Processes on this machine whose command line contains {@code marker} (e.g. a program a cell started). */
+    /**
+     * Command lines of the processes on this machine that contain {@code marker} (e.g. a program a cell started), read
+     * from /proc: the JDK's ProcessHandle.Info leaves out processes whose executable it cannot resolve (those in the
+     * sandbox's mount namespace).
+     */
     static List<String> processesWith(String marker) {
-        return ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
-                .filter(c -> c.contains(marker)).toList();
+        var found = new ArrayList<String>();
+        try (var procs = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc"), "[0-9]*")) {
+            for (var pid : procs) {
+                try {
+                    String cmdline = new String(java.nio.file.Files.readAllBytes(pid.resolve("cmdline")), StandardCharsets.UTF_8)
+                            .replace('\0', ' ').strip();
+                    if (cmdline.contains(marker)) {
+                        found.add(pid.getFileName() + ": " + cmdline);
+                    }
+                } catch (IOException e) {
+                    // the process ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return found;
     }
 
     static byte[] utf8(String s) {

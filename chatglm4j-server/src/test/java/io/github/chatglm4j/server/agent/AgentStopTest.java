@@ -49,9 +49,9 @@ class AgentStopTest {
         return new AgentHarness(options, AgentInterpreterTurnTest.writes(Map.of("wait", LONG_CELL.formatted(marker), "again", "x")));
     }
 
-    void awaitStarted(AgentHarness h, String id, int marker) {
+    void awaitStarted(String id, int marker) {
         Await.until("the cell started its program", () -> Files.exists(root.resolve(id).resolve("started")));
-        assertThat(AgentHarness.processesWith("sleep " + marker)).as("the cell's program runs").isNotEmpty();
+        Await.until("the cell's program shows in /proc", () -> !AgentHarness.processesWith("sleep " + marker).isEmpty());
     }
 
     @Test
@@ -62,7 +62,7 @@ class AgentStopTest {
             CompletableFuture<HttpResponse<Stream<String>>> response = h.http.sendAsync(h.request("/api/conversations/" + id + "/turn")
                     .POST(HttpRequest.BodyPublishers.ofString(AgentHarness.body("interpreter", null, "user", "wait").toString())).build(),
                     HttpResponse.BodyHandlers.ofLines());
-            awaitStarted(h, id, marker);
+            awaitStarted(id, marker);
 
             assertThat(h.post("/api/conversations/" + id + "/stop", "").statusCode()).isEqualTo(204);
 
@@ -98,7 +98,7 @@ class AgentStopTest {
                 out.flush();
                 var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
                 assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
-                awaitStarted(h, id, marker);
+                awaitStarted(id, marker);
             } // the page closed the tab
 
             Await.until("the turn ended", () -> h.metricNow("chatglm_agent_turns_running") == 0);
