@@ -122,7 +122,7 @@ final class ErrorResponses {
                 + served + "'.", "model", "model_not_found", Map.of());
     }
 
-    static ApiError tooLarge(int limit) {
+    static ApiError tooLarge(long limit) {
         return new ApiError(413, "invalid_request_error", "The request body is larger than " + limit + " bytes.",
                 null, "request_too_large", Map.of());
     }

@@ -7,6 +7,7 @@ import io.github.chatglm4j.server.http.HttpError;
 import io.github.chatglm4j.server.http.HttpExchange;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -73,6 +74,50 @@ public final class Exchange {
 
     public void empty(int code) throws IOException {
         http.respond(code, null, new byte[0]);
+    }
+
+    /** A complete response of raw bytes (a download). */
+    public void bytes(int code, String contentType, byte[] body) throws IOException {
+        http.respond(code, contentType, body);
+    }
+
+    /**
+     * The body as a stream of at most {@code max} bytes (an upload): a declared length over the limit is refused
+     * before anything is read; a longer body without a declared length fails the read past the limit.
+     *
+     * @throws ApiError 413 when the body is larger than {@code max}
+     */
+    public InputStream bodyStream(long max) {
+        String declared = http.header("Content-Length");
+        if (declared != null && declared.length() < 19 && Long.parseLong(declared) > max) {
+            http.closeAfterResponse(); // the body is not read: the connection cannot carry another request
+            throw ErrorResponses.tooLarge(max);
+        }
+        InputStream in = http.body();
+        return new InputStream() {
+            private long read;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n;
+                try {
+                    n = in.read(b, off, (int) Math.min(len, max + 1 - read));
+                } catch (HttpError e) {
+                    throw ErrorResponses.transport(e);
+                }
+                if (n > 0 && (read += n) > max) {
+                    http.closeAfterResponse();
+                    throw ErrorResponses.tooLarge(max);
+                }
+                return n;
+            }
+        };
     }
 
     void error(ApiError e) throws IOException {

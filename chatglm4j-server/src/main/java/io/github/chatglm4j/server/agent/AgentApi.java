@@ -3,6 +3,7 @@ package io.github.chatglm4j.server.agent;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.chatglm4j.agent.sandbox.Sandbox;
 import io.github.chatglm4j.agent.tool.Tool;
 import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.server.Admission;
@@ -20,13 +21,14 @@ import java.util.Locale;
 
 /**
  * The agent API the web UI uses ({@code /api/...}): conversations with the model, with tools or the code interpreter,
- * streamed turn by turn; the server's facts. The browser keeps the history; the server keeps, per conversation, a
- * folder and a Python worker. The server's router checks Host, Origin and the API key
+ * streamed turn by turn; the files of each conversation; the server's facts. The browser keeps the history; the server
+ * keeps, per conversation, a folder and a Python worker. The server's router checks Host, Origin and the API key
  * before it hands a request here ({@code /api/info} needs no key).
  *
  * <pre>{@code
  * POST /api/conversations                       -> 201 {"id": "c-..."}
  * POST /api/conversations/{id}/turn             -> text/event-stream of {"type": "text" | "call" | ... | "done"}
+ * PUT  /api/conversations/{id}/files/data.csv   -> 201 {"name", "size", "path", "announcement"}
  * }</pre>
  */
 public final class AgentApi implements AutoCloseable {
@@ -94,7 +96,7 @@ public final class AgentApi implements AutoCloseable {
         Route r = Route.of(ex.path());
         if (r == null) {
             throw ApiError.of(404, "unknown_url", "Unknown request URL: " + ex.method() + " " + ex.path() + ". The agent API offers "
-                    + "/api/info, /api/conversations, /api/conversations/{id}, .../turn and .../stop.");
+                    + "/api/info, /api/conversations, /api/conversations/{id}, .../turn, .../stop, .../files and .../files/{name}.");
         }
         if (!r.kind.methods.contains(ex.method())) {
             String allow = String.join(", ", r.kind.methods) + ", OPTIONS";
@@ -116,7 +118,26 @@ public final class AgentApi implements AutoCloseable {
                 conversations.stop(r.id);
                 ex.empty(204);
             }
+            case FILES -> {
+                try (var use = conversations.use(r.id)) {
+                    ex.json(200, ConversationFiles.list(use.conversation));
+                }
+            }
+            case FILE -> {
+                try (var use = conversations.use(r.id)) {
+                    if (ex.method().equals("PUT")) {
+                        ex.json(201, ConversationFiles.upload(ex, use.conversation, checkedSandbox(), r.file, options.maxUploadBytes()));
+                    } else {
+                        ConversationFiles.download(ex, use.conversation, checkedSandbox(), r.file, (int) options.maxUploadBytes());
+                    }
+                }
+            }
         }
+    }
+
+    /** The sandbox where one runs, else null. */
+    private Sandbox checkedSandbox() {
+        return sandbox().sandbox();
     }
 
     /** A turn's request, read and checked. */
@@ -194,7 +215,7 @@ public final class AgentApi implements AutoCloseable {
     }
 
     private enum Kind {
-        INFO("GET"), CONVERSATIONS("POST"), CONVERSATION("DELETE"), TURN("POST"), STOP("POST");
+        INFO("GET"), CONVERSATIONS("POST"), CONVERSATION("DELETE"), TURN("POST"), STOP("POST"), FILES("GET"), FILE("GET", "PUT");
 
         final List<String> methods;
 
@@ -203,14 +224,14 @@ public final class AgentApi implements AutoCloseable {
         }
     }
 
-    /** A parsed path: what it names, and the conversation id where there is one. */
-    private record Route(Kind kind, String id) {
+    /** A parsed path: what it names, the conversation id and the file path where there is one. */
+    private record Route(Kind kind, String id, String file) {
         static Route of(String path) {
             if (path.equals("/api/info")) {
-                return new Route(Kind.INFO, null);
+                return new Route(Kind.INFO, null, null);
             }
             if (path.equals(CONVERSATIONS)) {
-                return new Route(Kind.CONVERSATIONS, null);
+                return new Route(Kind.CONVERSATIONS, null, null);
             }
             if (!path.startsWith(CONVERSATIONS + "/")) {
                 return null;
@@ -223,12 +244,13 @@ public final class AgentApi implements AutoCloseable {
                 return null;
             }
             if (sub == null) {
-                return new Route(Kind.CONVERSATION, id);
+                return new Route(Kind.CONVERSATION, id, null);
             }
             return switch (sub) {
-                case "turn" -> new Route(Kind.TURN, id);
-                case "stop" -> new Route(Kind.STOP, id);
-                default -> null;
+                case "turn" -> new Route(Kind.TURN, id, null);
+                case "stop" -> new Route(Kind.STOP, id, null);
+                case "files" -> new Route(Kind.FILES, id, null);
+                default -> sub.startsWith("files/") ? new Route(Kind.FILE, id, sub.substring("files/".length())) : null;
             };
         }
     }

@@ -18,7 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 final class Conversation {
     final String id;
     final Path folder;
-    /** Requests using it now (a turn). */
+    /** Requests using it now (a turn, an upload, a download). */
     int uses;
     /** Deleted: no new request may use it; its folder goes when the last use ends. */
     boolean closed;

@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
 
 /**
  * The conversations of the agent API: created cheaply, each with a folder and a Python worker made on first use. Every
- * turn holds a {@link Use} while it runs; a deleted conversation loses its folder when its last use ends. One lock
- * guards the bookkeeping; stopping workers and deleting folders happen outside it.
+ * request on a conversation holds a {@link Use} while it runs; a deleted conversation loses its folder when its last
+ * use ends. One lock guards the bookkeeping; stopping workers and deleting folders happen outside it.
  */
 final class Conversations implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.chatglm4j.server");
@@ -131,6 +131,17 @@ final class Conversations implements AutoCloseable {
     /** @throws ApiError 404 if there is no such conversation */
     synchronized void check(String id) {
         find(id);
+    }
+
+    /**
+     * Starts a request on a conversation (a file upload, list or download).
+     *
+     * @throws ApiError 404 if there is no such conversation
+     */
+    synchronized Use use(String id) {
+        Conversation c = find(id);
+        c.uses++;
+        return new Use(c, false);
     }
 
     /**

@@ -103,6 +103,8 @@ class AgentApiHttpTest {
                     .isEqualTo("invalid_api_key");
             String id = h.conversation(AUTH);
             for (HttpResponse<String> r : List.of(
+                    h.get("/api/conversations/" + id + "/files"),
+                    h.put("/api/conversations/" + id + "/files/a.txt", AgentHarness.utf8("x")),
                     h.post("/api/conversations/" + id + "/turn", AgentHarness.body("chat", null, "user", "hi").toString()),
                     h.post("/api/conversations/" + id + "/stop", ""),
                     h.delete("/api/conversations/" + id))) {
@@ -111,7 +113,7 @@ class AgentApiHttpTest {
             // a page of another site: refused before anything runs, key or not
             for (HttpResponse<String> r : List.of(
                     h.post("/api/conversations", "", "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"),
-                    h.post("/api/conversations/" + id + "/turn", AgentHarness.body("chat", null, "user", "hi").toString(), "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"),
+                    h.put("/api/conversations/" + id + "/files/a.txt", AgentHarness.utf8("x"), "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"),
                     h.delete("/api/conversations/" + id, "Authorization", "Bearer " + KEY, "Origin", "http://evil.example"))) {
                 assertThat(error(r, 403).get("code").asText()).isEqualTo("cors_origin_not_allowed");
             }
@@ -131,6 +133,9 @@ class AgentApiHttpTest {
             for (String id : new String[]{gone, "c-00000000000000000000000000000000", "nope", "..", "c-" + "0".repeat(31) + "G"}) {
                 for (HttpResponse<String> r : List.of(
                         h.post("/api/conversations/" + id + "/turn", AgentHarness.body("chat", null, "user", "hi").toString()),
+                        h.get("/api/conversations/" + id + "/files"),
+                        h.get("/api/conversations/" + id + "/files/a.txt"),
+                        h.put("/api/conversations/" + id + "/files/a.txt", AgentHarness.utf8("x")),
                         h.post("/api/conversations/" + id + "/stop", ""),
                         h.delete("/api/conversations/" + id))) {
                     assertThat(error(r, 404).get("code").asText()).as(id).isEqualTo("conversation_not_found");
@@ -141,7 +146,7 @@ class AgentApiHttpTest {
             HttpResponse<String> wrong = h.get("/api/conversations");
             assertThat(error(wrong, 405).get("code").asText()).isEqualTo("method_not_allowed");
             assertThat(wrong.headers().firstValue("Allow")).hasValue("POST, OPTIONS");
-            assertThat(error(h.get("/api/conversations/" + h.conversation() + "/turn"), 405).get("code").asText())
+            assertThat(error(h.post("/api/conversations/" + h.conversation() + "/files", ""), 405).get("code").asText())
                     .isEqualTo("method_not_allowed");
             assertThat(h.get("/metrics").body()).contains("chatglm_http_requests_total{route=\"api_conversation\",status=\"404\"}");
         }

@@ -11,6 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -20,8 +23,9 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Interpreter mode with the real sandbox: the code the model writes runs in the conversation's worker, its output and
- * figures come back, a cell past the timeout is interrupted.
+ * Interpreter mode with the real sandbox: the code the model writes runs in the conversation's worker, its output,
+ * figures and files come back, a cell past the timeout is interrupted, uploaded files are there for the code and
+ * files the code wrote can be downloaded (and nothing else).
  */
 class AgentInterpreterTurnTest {
     static final String DONE = "Done.";
@@ -124,6 +128,79 @@ class AgentInterpreterTurnTest {
 
             List<JsonNode> next = h.turn(id, AgentHarness.body("interpreter", (ArrayNode) events.getLast().get("history"), "user", "again"));
             assertThat(only(next, "result").get("observation").asText()).as("the same worker, its variables kept").isEqualTo("42");
+        }
+    }
+
+    @Test
+    void anUploadedFileIsThereForTheCode() throws Exception {
+        String read = "print(open('/mnt/data/data.csv').read())";
+        String announcement = "#File: /mnt/data/data.csv\n#Size: 8\n#File uploaded\n";
+        try (var h = new AgentHarness(options(), writes(Map.of(announcement + "What is in it?", read)))) {
+            String id = h.conversation();
+            HttpResponse<String> up = h.put("/api/conversations/" + id + "/files/data.csv", AgentHarness.utf8("a,b\n1,2\n"));
+
+            assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+            assertThat(up.body()).isEqualTo("{\"name\":\"data.csv\",\"size\":8,\"path\":\"/mnt/data/data.csv\",\"announcement\":"
+                    + AgentHarness.JSON.writeValueAsString(announcement) + "}");
+
+            List<JsonNode> events = h.turn(id, AgentHarness.body("interpreter", null, "user", announcement + "What is in it?"));
+
+            assertThat(only(events, "result").get("observation").asText()).isEqualTo("a,b\n1,2");
+            assertThat(AgentHarness.json(h.get("/api/conversations/" + id + "/files")).toString())
+                    .isEqualTo("{\"files\":[{\"name\":\"data.csv\",\"size\":8}]}");
+
+            HttpResponse<String> replaced = h.put("/api/conversations/" + id + "/files/data.csv", AgentHarness.utf8("x\n"));
+            assertThat(AgentHarness.json(replaced).get("size").asInt()).as("an existing file is replaced").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aFileTheCodeWroteCanBeDownloadedButNotWhatItsLinksPointAt() throws Exception {
+        Path secret = Files.writeString(temp.resolve("secret.txt"), "a host file");
+        String write = "import os\nos.makedirs('/mnt/data/out', exist_ok=True)\n"
+                + "with open('/mnt/data/out/résumé \"1\".txt', 'w') as f:\n    f.write('written by the code')\n"
+                + "os.symlink('" + secret + "', '/mnt/data/link')\nos.symlink('/etc/hostname', '/mnt/data/etc')";
+        try (var h = new AgentHarness(options(), writes(Map.of("write", write)))) {
+            String id = h.conversation();
+            List<JsonNode> events = h.turn(id, AgentHarness.body("interpreter", null, "user", "write"));
+
+            assertThat(only(events, "result").get("files").toString()).isEqualTo("[{\"name\":\"out/résumé \\\"1\\\".txt\",\"size\":19}]");
+            assertThat(AgentHarness.json(h.get("/api/conversations/" + id + "/files")).toString())
+                    .as("regular files only").isEqualTo("{\"files\":[{\"name\":\"out/résumé \\\"1\\\".txt\",\"size\":19}]}");
+
+            HttpResponse<byte[]> file = h.http.send(h.request("/api/conversations/" + id + "/files/out/r%C3%A9sum%C3%A9%20%221%22.txt").GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(file.statusCode()).isEqualTo(200);
+            assertThat(new String(file.body(), StandardCharsets.UTF_8)).isEqualTo("written by the code");
+            assertThat(file.headers().firstValue("Content-Type")).hasValue("application/octet-stream");
+            assertThat(file.headers().firstValue("Content-Disposition"))
+                    .hasValue("attachment; filename=\"r_sum_ _1_.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22.txt");
+
+            for (String path : new String[]{"link", "etc", "missing.txt"}) {
+                HttpResponse<String> r = h.get("/api/conversations/" + id + "/files/" + path);
+                assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(404);
+                assertThat(r.body()).doesNotContain("a host file");
+            }
+            for (String path : new String[]{"out/../../secret.txt", "..", "out//x", "%2e%2e/secret.txt"}) {
+                assertThat(h.get("/api/conversations/" + id + "/files/" + path).statusCode()).as(path).isIn(400, 404);
+            }
+        }
+    }
+
+    @Test
+    void uploadsAreBoundedAndNamedPlainly() throws Exception {
+        var options = ServerOptions.local(0).withAgent(AgentApiOptions.DEFAULTS.withDataRoot(root).withMaxUploadBytes(1000));
+        try (var h = new AgentHarness(options, p -> AgentHarness.text("hi"))) {
+            String id = h.conversation();
+            HttpResponse<String> big = h.put("/api/conversations/" + id + "/files/big.bin", new byte[1001]);
+            assertThat(AgentApiHttpTest.error(big, 413).get("code").asText()).isEqualTo("request_too_large");
+            assertThat(h.put("/api/conversations/" + id + "/files/ok.bin", new byte[1000]).statusCode()).isEqualTo(201);
+            for (String name : new String[]{"..", ".", "a%2Fb", "a%0Ab", "x".repeat(201)}) {
+                HttpResponse<String> r = h.put("/api/conversations/" + id + "/files/" + name, AgentHarness.utf8("x"));
+                assertThat(r.statusCode()).as(name + ": " + r.body()).isIn(400, 404);
+            }
+            assertThat(AgentHarness.json(h.get("/api/conversations/" + id + "/files")).toString())
+                    .as("nothing but the one upload, no temporary file left").isEqualTo("{\"files\":[{\"name\":\"ok.bin\",\"size\":1000}]}");
         }
     }
 }
