@@ -18,6 +18,9 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The agent API the web UI uses ({@code /api/...}): conversations with the model, with tools or the code interpreter,
@@ -40,6 +43,7 @@ public final class AgentApi implements AutoCloseable {
     private final long keepAliveNanos;
     private final boolean auth;
     private final Conversations conversations;
+    private final ScheduledExecutorService reaper;
     private SandboxStatus sandbox;
 
     /**
@@ -53,6 +57,9 @@ public final class AgentApi implements AutoCloseable {
         this.keepAliveNanos = keepAliveNanos;
         this.auth = auth;
         this.conversations = new Conversations(options);
+        this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("chatglm-agent-reaper").daemon().unstarted(r));
+        long period = Math.clamp(Math.min(options.workerIdle().toMillis(), options.conversationIdle().toMillis()) / 2, 1_000, 60_000);
+        reaper.scheduleWithFixedDelay(conversations::reap, period, period, TimeUnit.MILLISECONDS);
     }
 
     /** Whether {@code path} is one of this API's. */
@@ -93,6 +100,7 @@ public final class AgentApi implements AutoCloseable {
 
     /** Answers an {@code /api/...} request; {@code backend} is null while the model loads. */
     public void handle(Exchange ex, Backend backend) throws IOException {
+        conversations.reap();
         Route r = Route.of(ex.path());
         if (r == null) {
             throw ApiError.of(404, "unknown_url", "Unknown request URL: " + ex.method() + " " + ex.path() + ". The agent API offers "
@@ -201,7 +209,9 @@ public final class AgentApi implements AutoCloseable {
     public String metrics() {
         return gauge("chatglm_agent_conversations", "gauge", "Conversations of the agent API kept now.", conversations.count())
                 + gauge("chatglm_agent_workers", "gauge", "Python workers (one per conversation using the interpreter) now.", conversations.workers())
-                + gauge("chatglm_agent_turns_running", "gauge", "Agent turns running now.", conversations.turnsRunning());
+                + gauge("chatglm_agent_turns_running", "gauge", "Agent turns running now.", conversations.turnsRunning())
+                + gauge("chatglm_agent_workers_refused_total", "counter", "Turns refused because every worker place was taken.",
+                conversations.workersRefused());
     }
 
     private static String gauge(String name, String type, String help, long value) {
@@ -211,6 +221,7 @@ public final class AgentApi implements AutoCloseable {
     /** Stops every turn and worker and deletes the conversations' folders. */
     @Override
     public void close() {
+        reaper.shutdownNow();
         conversations.close();
     }
 

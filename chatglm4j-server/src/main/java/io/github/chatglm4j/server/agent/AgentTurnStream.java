@@ -66,14 +66,16 @@ final class AgentTurnStream {
         var turn = new AgentTurnStream(backend, options, sandbox, conversations);
         ex.onClientGone(control::cancel);
         Thread.ofVirtual().name("chatglm-agent-turn-" + use.conversation.id).start(() -> {
+            ObjectNode last;
             try (use) {
-                turn.events.add(turn.turn(request, system, use.conversation, control));
+                last = turn.turn(request, system, use.conversation, control);
             } catch (RuntimeException | Error e) {
                 LOG.log(System.Logger.Level.ERROR, "agent turn failed", e);
-                turn.events.add(TurnEvents.error("server_error", "The server had an error while running the turn."));
-            } finally {
-                turn.events.add(END);
+                last = TurnEvents.error("server_error", "The server had an error while running the turn.");
             }
+            // the conversation is free before the page sees the end, so it can send the next turn at once
+            turn.events.add(last);
+            turn.events.add(END);
         });
         turn.write(ex, control, keepAliveNanos);
     }

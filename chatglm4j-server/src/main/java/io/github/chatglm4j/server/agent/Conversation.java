@@ -9,6 +9,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 
 /**
  * The server side of one conversation of the web UI (the history lives in the browser): its folder, which the code
@@ -18,11 +19,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 final class Conversation {
     final String id;
     final Path folder;
+    /** When it was last used: the end of its last turn, or the start of a later request. */
+    Instant lastUsed;
     /** Requests using it now (a turn, an upload, a download). */
     int uses;
-    /** Deleted: no new request may use it; its folder goes when the last use ends. */
+    /** Deleted or expired: no new request may use it; its folder goes when the last use ends. */
     boolean closed;
-    /** A worker runs, or is being started, for it. */
+    /** A worker runs, or is being started, for it: counted against the cap. */
     boolean workerCounted;
     /** The turn in progress, or null. */
     TurnControl turn;
@@ -31,9 +34,10 @@ final class Conversation {
     private CodeInterpreter interpreter;
     private boolean retired;
 
-    Conversation(String id, Path folder) {
+    Conversation(String id, Path folder, Instant created) {
         this.id = id;
         this.folder = folder;
+        this.lastUsed = created;
     }
 
     /**

@@ -12,6 +12,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -20,9 +21,11 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The conversations of the agent API: created cheaply, each with a folder and a Python worker made on first use. Every
- * request on a conversation holds a {@link Use} while it runs; a deleted conversation loses its folder when its last
- * use ends. One lock guards the bookkeeping; stopping workers and deleting folders happen outside it.
+ * The conversations of the agent API: created cheaply, each with a folder and a Python worker made on first use, at
+ * most {@link AgentApiOptions#maxWorkers()} workers at once, idle workers stopped and idle conversations forgotten
+ * (folder deleted). Every request on a conversation holds a {@link Use} while it runs; a conversation in use is never
+ * reaped, and a deleted one loses its folder when its last use ends. One lock guards the bookkeeping; starting and
+ * stopping workers and deleting folders happen outside it.
  */
 final class Conversations implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.chatglm4j.server");
@@ -34,6 +37,7 @@ final class Conversations implements AutoCloseable {
     /** Made with the first conversation. */
     private Path root;
     private int workers;
+    private long workersRefused;
     private boolean closed;
 
     Conversations(AgentApiOptions options) {
@@ -62,7 +66,10 @@ final class Conversations implements AutoCloseable {
                 Conversation c = conversation;
                 c.uses--;
                 if (turn) {
+                    // a turn may run for long: idle from its end (before its stream ends); other requests are short
+                    // and count from their start (this runs after their answer was sent)
                     c.turn = null;
+                    c.lastUsed = now();
                 }
                 delete = c.closed && c.uses == 0;
             }
@@ -97,12 +104,17 @@ final class Conversations implements AutoCloseable {
         return root;
     }
 
+    Instant now() {
+        return options.clock().instant();
+    }
+
     /**
      * A new conversation (no folder, no worker yet).
      *
      * @throws ApiError 503 {@code too_many_conversations} at the limit
      */
     Conversation create() {
+        reap();
         synchronized (this) {
             checkOpen();
             if (byId.size() >= options.maxConversations()) {
@@ -116,7 +128,7 @@ final class Conversations implements AutoCloseable {
             } catch (UncheckedIOException e) {
                 throw ApiError.of(500, "server_error", e.getMessage());
             }
-            var c = new Conversation(id, folder);
+            var c = new Conversation(id, folder, now());
             byId.put(id, c);
             return c;
         }
@@ -128,7 +140,7 @@ final class Conversations implements AutoCloseable {
         return b;
     }
 
-    /** @throws ApiError 404 if there is no such conversation */
+    /** @throws ApiError 404 if there is no such conversation (or it expired) */
     synchronized void check(String id) {
         find(id);
     }
@@ -136,20 +148,23 @@ final class Conversations implements AutoCloseable {
     /**
      * Starts a request on a conversation (a file upload, list or download).
      *
-     * @throws ApiError 404 if there is no such conversation
+     * @throws ApiError 404 if there is no such conversation (or it expired)
      */
     synchronized Use use(String id) {
         Conversation c = find(id);
         c.uses++;
+        c.lastUsed = now();
         return new Use(c, false);
     }
 
     /**
-     * Starts a turn: one at a time per conversation; one that needs the interpreter counts its worker.
+     * Starts a turn: one at a time per conversation; one that needs the interpreter takes a worker place unless the
+     * conversation already has one.
      *
-     * @throws ApiError 404 (no such conversation), 409 {@code turn_in_progress}
+     * @throws ApiError 404 (no such conversation), 409 {@code turn_in_progress}, 503 {@code too_many_workers}
      */
     Use beginTurn(String id, boolean needsWorker, TurnControl control) {
+        reap();
         synchronized (this) {
             Conversation c = find(id);
             if (c.turn != null) {
@@ -157,11 +172,18 @@ final class Conversations implements AutoCloseable {
                         + "(POST /api/conversations/" + id + "/stop) or wait for its end.");
             }
             if (needsWorker && !c.workerCounted) {
+                if (workers >= options.maxWorkers()) {
+                    workersRefused++;
+                    throw ApiError.unavailable("too_many_workers", "All " + options.maxWorkers() + " Python workers are in use by "
+                            + "other conversations; retry when one is idle (workers stop after " + describe(options.workerIdle())
+                            + " without use) or delete a conversation.");
+                }
                 workers++;
                 c.workerCounted = true;
             }
             c.turn = control;
             c.uses++;
+            c.lastUsed = now();
             return new Use(c, true);
         }
     }
@@ -202,6 +224,32 @@ final class Conversations implements AutoCloseable {
         finish(c, turn, deleteNow);
     }
 
+    /** Stops idle workers and forgets idle conversations, as the clock says now. */
+    void reap() {
+        var stopWorkers = new ArrayList<Conversation>();
+        var expired = new ArrayList<Conversation>();
+        synchronized (this) {
+            Instant now = now();
+            for (var it = byId.values().iterator(); it.hasNext(); ) {
+                Conversation c = it.next();
+                if (c.uses > 0) {
+                    continue;
+                }
+                if (!now.isBefore(c.lastUsed.plus(options.conversationIdle()))) {
+                    it.remove();
+                    retire(c);
+                    expired.add(c);
+                } else if (c.workerCounted && !now.isBefore(c.lastUsed.plus(options.workerIdle()))) {
+                    c.workerCounted = false;
+                    workers--;
+                    stopWorkers.add(c);
+                }
+            }
+        }
+        stopWorkers.forEach(Conversation::stopWorker);
+        expired.forEach(c -> finish(c, null, true)); // unused: no turn
+    }
+
     /** Marks a conversation gone (under the lock); true if its folder can be deleted now. */
     private boolean retire(Conversation c) {
         byId.remove(c.id);
@@ -229,7 +277,7 @@ final class Conversations implements AutoCloseable {
         Conversation c = id != null && ID.matcher(id).matches() ? byId.get(id) : null;
         if (c == null) {
             throw ApiError.of(404, "conversation_not_found", "There is no conversation '" + printable(id)
-                    + "' (it was deleted, or the server restarted).");
+                    + "' (it was deleted, expired after " + describe(options.conversationIdle()) + " without use, or the server restarted).");
         }
         return c;
     }
@@ -246,6 +294,10 @@ final class Conversations implements AutoCloseable {
 
     synchronized int workers() {
         return workers;
+    }
+
+    synchronized long workersRefused() {
+        return workersRefused;
     }
 
     synchronized int turnsRunning() {
@@ -333,6 +385,16 @@ final class Conversations implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "could not delete " + dir + ": " + e.getMessage());
         }
+    }
+
+    static String describe(java.time.Duration d) {
+        if (d.toSeconds() % 3600 == 0 && d.toHours() > 0) {
+            return d.toHours() + " h";
+        }
+        if (d.toSeconds() % 60 == 0 && d.toMinutes() > 0) {
+            return d.toMinutes() + " min";
+        }
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     private static String printable(String s) {

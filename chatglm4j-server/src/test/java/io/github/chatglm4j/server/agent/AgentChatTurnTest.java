@@ -10,8 +10,11 @@ import io.github.chatglm4j.server.ServerOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -79,6 +82,23 @@ class AgentChatTurnTest {
                     .as("the rebuilt conversation reuses what the first turn computed: its prompt and its reply")
                     .isEqualTo(firstPrompt.length + AgentHarness.text(GREETING).length - 1);
             assertThat(more.getLast().get("history")).hasSize(4);
+        }
+    }
+
+    @Test
+    void theNextTurnMaySendAsSoonAsDoneArrives() throws Exception {
+        try (var h = new AgentHarness(ServerOptions.local(0).withAgent(AgentApiOptions.DEFAULTS.withDataRoot(temp)), AgentChatTurnTest::reply)) {
+            String id = h.conversation();
+            HttpResponse<Stream<String>> r = h.http.send(h.request("/api/conversations/" + id + "/turn").POST(
+                    HttpRequest.BodyPublishers.ofString(AgentHarness.body("chat", null, "user", "Hi there").toString())).build(),
+                    HttpResponse.BodyHandlers.ofLines());
+            try (Stream<String> lines = r.body()) {
+                String done = lines.filter(l -> l.startsWith("data: {\"type\":\"done\"")).findFirst().orElseThrow();
+                // the stream has not necessarily ended yet; the conversation is free all the same
+                ArrayNode history = (ArrayNode) AgentHarness.JSON.readTree(done.substring(6)).get("history");
+                assertThat(h.turn(id, AgentHarness.body("chat", history, "user", "Thanks!")).getLast().get("outcome").asText())
+                        .isEqualTo("answered");
+            }
         }
     }
 
