@@ -1,10 +1,12 @@
 /**
- * The OpenAI-compatible HTTP server over the engine, on its own strict HTTP/1.1 transport.
+ * The OpenAI-compatible HTTP server over the engine, on its own strict HTTP/1.1 transport, and the web UI's agent API.
  * The API starts at {@link io.github.chatglm4j.server.OpenAiServer}.
  */
 module io.github.chatglm4j.server {
     requires transitive io.github.chatglm4j.core;
+    requires transitive io.github.chatglm4j.agent; // AgentApiOptions names its SandboxConfig and WeatherService
 
     exports io.github.chatglm4j.server;
     exports io.github.chatglm4j.server.http;   // HttpLimits configures the server; the transport serves other apps too
+    exports io.github.chatglm4j.server.agent;  // AgentApiOptions configures the agent API
 }

@@ -10,6 +10,7 @@ import io.github.chatglm4j.agent.tool.ToolResult;
 import io.github.chatglm4j.chat.AssistantReply;
 import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.chat.ReplySplitter;
+import io.github.chatglm4j.chat.Role;
 import io.github.chatglm4j.generate.FinishReason;
 
 import java.util.ArrayList;
@@ -93,10 +94,35 @@ public final class Agent {
      * @throws InterruptedException if this thread is interrupted while a call runs
      */
     public AgentTurn send(String userText, AgentListener listener) throws InterruptedException {
-        var cancel = new Cancellation();
+        return send(ChatMessage.user(userText), listener);
+    }
+
+    /**
+     * Runs one message to its end: a user message, or an observation with the result of the call the previous turn
+     * ended at (with {@link AgentOptions#manualCalls()}, the caller supplies results this way).
+     *
+     * @throws IllegalArgumentException if the message is neither from the user nor an observation
+     * @throws InterruptedException     if this thread is interrupted while a call runs
+     */
+    public AgentTurn send(ChatMessage first, AgentListener listener) throws InterruptedException {
+        return send(first, listener, new Cancellation());
+    }
+
+    /**
+     * As {@link #send(ChatMessage, AgentListener)}, stopped by {@code cancel} as by {@link #cancel()}. A cancel that
+     * comes before the turn starts is not lost: the turn then ends at once with outcome {@code CANCELLED} and nothing
+     * sent, so another thread can stop a turn it is about to start.
+     */
+    public AgentTurn send(ChatMessage first, AgentListener listener, Cancellation cancel) throws InterruptedException {
+        if (first.role() != Role.USER && first.role() != Role.OBSERVATION) {
+            throw new IllegalArgumentException("a turn starts with a user message or an observation, not " + first.role().wireName());
+        }
         current = cancel;
         var rounds = new ArrayList<AgentTurn.Round>();
-        ChatMessage message = ChatMessage.user(userText);
+        if (cancel.isCancelled()) {
+            return finish(rounds, null, AgentTurn.Outcome.CANCELLED, listener); // nothing was sent
+        }
+        ChatMessage message = first;
         for (int round = 1; ; round++) {
             int r = round;
             var splitter = new ReplySplitter();
@@ -114,6 +140,10 @@ public final class Agent {
                 return finish(rounds, text.content(), outcome, listener);
             }
             listener.on(new AgentEvent.Call(round, call));
+            if (options.manualCalls()) {
+                rounds.add(new AgentTurn.Round(reply, null));
+                return finish(rounds, null, AgentTurn.Outcome.AWAITING_OBSERVATION, listener);
+            }
             if (round >= options.maxRounds()) {
                 rounds.add(new AgentTurn.Round(reply, null));
                 listener.on(new AgentEvent.Status(round, "round limit reached (" + options.maxRounds()
@@ -183,8 +213,8 @@ public final class Agent {
             return Observation.of(result.get(options.toolTimeout().toMillis(), TimeUnit.MILLISECONDS), limit);
         } catch (TimeoutException e) {
             result.cancel(true);
-            return Observation.text("Tool `" + call.name() + "` did not answer within " + options.toolTimeout().toSeconds()
-                    + " s and was stopped.", limit, true);
+            return Observation.timedOut("Tool `" + call.name() + "` did not answer within " + options.toolTimeout().toSeconds()
+                    + " s and was stopped.", limit);
         } catch (CancellationException e) {
             return Observation.text("Tool `" + call.name() + "` was stopped.", limit, true);
         } catch (ExecutionException e) {

@@ -29,6 +29,11 @@ public record AgentTurn(List<Round> rounds, String answer, Outcome outcome) {
         /** The model was still calling tools after the last allowed round; that call was not run. */
         ROUND_LIMIT,
         /** {@link Agent#cancel()} stopped it. */
-        CANCELLED
+        CANCELLED,
+        /**
+         * The model made a call that was not run ({@link AgentOptions#manualCalls()}): the caller supplies its result
+         * as the next observation message.
+         */
+        AWAITING_OBSERVATION
     }
 }

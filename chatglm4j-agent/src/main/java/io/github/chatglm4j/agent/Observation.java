@@ -15,15 +15,23 @@ import java.util.List;
  * @param display the full result for the user (code output as printed, then any note)
  * @param figures figures the code left open, as PNG
  * @param files   files under /mnt/data the code created or changed
- * @param failed  the call did not succeed (unknown tool, bad arguments, an error, a timeout)
+ * @param failed    the call did not succeed (unknown tool, bad arguments, an error, a timeout)
+ * @param timedOut  the cell or tool ran past its timeout and was interrupted or stopped
+ * @param restarted the interpreter's worker was restarted: variables and imports are lost
  */
-public record Observation(String content, String display, List<Figure> figures, List<DataFile> files, boolean failed) {
+public record Observation(String content, String display, List<Figure> figures, List<DataFile> files, boolean failed,
+                          boolean timedOut, boolean restarted) {
     static final String TRUNCATED = " [TRUNCATED]";
     static final String IMAGE = "[Image]";
 
     public Observation {
         figures = List.copyOf(figures);
         files = List.copyOf(files);
+    }
+
+    /** A result that neither timed out nor restarted anything. */
+    public Observation(String content, String display, List<Figure> figures, List<DataFile> files, boolean failed) {
+        this(content, display, figures, files, failed, false, false);
     }
 
     /** A tool's result: its text, cut to {@code limit} characters. */
@@ -34,6 +42,11 @@ public record Observation(String content, String display, List<Figure> figures, 
     /** A text of our own (a refusal, an unparsable call), cut to {@code limit} characters like any result. */
     public static Observation text(String text, int limit, boolean failed) {
         return new Observation(truncate(text, limit), text, List.of(), List.of(), failed);
+    }
+
+    /** A tool stopped at its timeout, saying so. */
+    static Observation timedOut(String text, int limit) {
+        return new Observation(truncate(text, limit), text, List.of(), List.of(), true, true, false);
     }
 
     /**
@@ -55,7 +68,7 @@ public record Observation(String content, String display, List<Figure> figures, 
             display += cell.note();
         }
         boolean failed = cell.error() != null || cell.timedOut() || cell.restarted() || cell.cancelled();
-        return new Observation(content.toString(), display, cell.figures(), cell.files(), failed);
+        return new Observation(content.toString(), display, cell.figures(), cell.files(), failed, cell.timedOut(), cell.restarted());
     }
 
     /** Python's {@code s[:limit] + " [TRUNCATED]"} for {@code len(s) > limit}, counting code points as Python does. */

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.agent;
 
+import io.github.chatglm4j.agent.interpreter.Cancellation;
 import io.github.chatglm4j.agent.testing.Reference;
 import io.github.chatglm4j.agent.testing.Reference.Turn;
 import io.github.chatglm4j.agent.tool.BuiltinTools;
@@ -115,6 +116,40 @@ class AgentLoopTest {
                 "result 2 81",
                 "text " + ANSWER,
                 "finished ANSWERED");
+    }
+
+    @Test
+    void withManualCallsTheTurnEndsAtTheCallAndTheUsersObservationContinuesIt() throws InterruptedException {
+        ToolRegistry tools = referenceTools();
+        ScriptedTurns model = ScriptedTurns.replies(List.of(tools.systemMessage()), "get_weather\n" + WEATHER_CALL, "\n" + ANSWER);
+        var agent = new Agent(model, tools, null, AgentOptions.DEFAULTS.withManualCalls(true));
+        var events = new ArrayList<AgentEvent>();
+
+        AgentTurn first = agent.send(QUESTION, events::add);
+
+        assertThat(first.outcome()).isEqualTo(AgentTurn.Outcome.AWAITING_OBSERVATION);
+        assertThat(first.rounds()).hasSize(1);
+        assertThat(first.rounds().getFirst().observation()).as("nothing ran").isNull();
+        assertThat(events).noneMatch(e -> e instanceof AgentEvent.Result || e instanceof AgentEvent.Status);
+
+        AgentTurn second = agent.send(ChatMessage.observation("sunny, 25 degrees"), AgentListener.NONE);
+
+        assertThat(second.outcome()).isEqualTo(AgentTurn.Outcome.ANSWERED);
+        assertThat(model.sentPrompts.get(1)).containsExactly(Reference.buildChatInput(List.of(system(), Turn.of("user", QUESTION),
+                new Turn("assistant", "get_weather", WEATHER_CALL), Turn.of("observation", "sunny, 25 degrees"))));
+    }
+
+    @Test
+    void aCancelBeforeTheTurnStartsEndsItWithoutAskingTheModel() throws InterruptedException {
+        ScriptedTurns model = ScriptedTurns.replies(List.of(), "\nnever");
+        var cancel = new Cancellation();
+        cancel.cancel();
+
+        AgentTurn turn = new Agent(model, null, null, AgentOptions.DEFAULTS).send(ChatMessage.user("hi"), AgentListener.NONE, cancel);
+
+        assertThat(turn.outcome()).isEqualTo(AgentTurn.Outcome.CANCELLED);
+        assertThat(turn.rounds()).isEmpty();
+        assertThat(model.sentPrompts).isEmpty();
     }
 
     @Test

@@ -105,6 +105,7 @@ final class AgentPrinter implements AgentListener {
             case ANSWERED, LENGTH -> null;
             case ROUND_LIMIT -> "[stopped after " + turn.rounds().size() + " model turns: the model was still calling tools]";
             case CANCELLED -> "[stopped]";
+            case AWAITING_OBSERVATION -> "[waiting for the result of the call]";
         };
         writer.endLine();
         if (why != null) {

@@ -17,8 +17,9 @@ import java.util.concurrent.TimeoutException;
  * rendering the tools, tokenizing the prompt) runs here: on a few platform threads, fewer than the processors, with
  * a bounded queue and a deadline. Connections run on virtual threads, whose carriers are as many as the processors;
  * if that work ran on them, two huge requests could occupy every carrier and leave {@code /health} unanswered.
+ * Public for the endpoint packages of this module ({@code server.agent}); only the server creates it.
  */
-final class Admission implements AutoCloseable {
+public final class Admission implements AutoCloseable {
     private final ExecutorService workers;
     private final Semaphore capacity;
     private final int capacityCount;
@@ -46,7 +47,7 @@ final class Admission implements AutoCloseable {
      *
      * @throws ApiError 503 if too many requests are being admitted, or the work did not end within the deadline
      */
-    <T> T run(Callable<T> work) {
+    public <T> T run(Callable<T> work) {
         if (!capacity.tryAcquire()) {
             throw busy(capacityCount + " requests are being read and checked; retry later.");
         }

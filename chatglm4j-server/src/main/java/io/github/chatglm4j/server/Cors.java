@@ -14,7 +14,7 @@ import java.util.Map;
  * {@code Origin} is neither allowed nor the server's own is refused before it runs.
  */
 final class Cors {
-    private static final String METHODS = "GET, POST, OPTIONS";
+    private static final String METHODS = "GET, POST, PUT, DELETE, OPTIONS";
     private static final String HEADERS = "Authorization, Content-Type";
 
     private final List<String> origins;

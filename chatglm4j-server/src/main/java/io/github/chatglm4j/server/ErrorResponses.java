@@ -108,7 +108,7 @@ final class ErrorResponses {
 
     static ApiError unknownRoute(String method, String path) {
         return new ApiError(404, "invalid_request_error", "Unknown request URL: " + method + " " + path
-                + ". This server offers /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize, /health and /metrics.",
+                + ". This server offers /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize, /health, /metrics and /api/.",
                 null, "unknown_url", Map.of());
     }
 
@@ -122,7 +122,7 @@ final class ErrorResponses {
                 + served + "'.", "model", "model_not_found", Map.of());
     }
 
-    static ApiError tooLarge(int limit) {
+    static ApiError tooLarge(long limit) {
         return new ApiError(413, "invalid_request_error", "The request body is larger than " + limit + " bytes.",
                 null, "request_too_large", Map.of());
     }

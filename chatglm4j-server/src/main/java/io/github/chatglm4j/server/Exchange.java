@@ -7,15 +7,17 @@ import io.github.chatglm4j.server.http.HttpError;
 import io.github.chatglm4j.server.http.HttpExchange;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
  * One HTTP exchange as the endpoints see it: the body in, a JSON response or an event stream out. It hides the
- * transport, so the handlers only translate between HTTP/JSON and the engine.
+ * transport, so the handlers only translate between HTTP/JSON and the engine. Public for the endpoint packages of
+ * this module ({@code server.agent}); only the server creates it.
  */
-final class Exchange {
+public final class Exchange {
     /** Writes responses (requests are read with {@link io.github.chatglm4j.server.chat.RequestJson}). */
     static final ObjectMapper JSON = JsonMapper.builder().build();
 
@@ -27,34 +29,34 @@ final class Exchange {
         this.maxBodyBytes = maxBodyBytes;
     }
 
-    String method() {
+    public String method() {
         return http.method();
     }
 
-    String path() {
+    public String path() {
         return http.path();
     }
 
-    String header(String name) {
+    public String header(String name) {
         return http.header(name);
     }
 
-    void setHeader(String name, String value) {
+    public void setHeader(String name, String value) {
         http.setHeader(name, value);
     }
 
     /** The status sent, or -1 while nothing is sent. */
-    int status() {
+    public int status() {
         return http.status();
     }
 
     /** Runs {@code action} (e.g. cancelling the request's generation) as soon as the client leaves. */
-    void onClientGone(Runnable action) {
+    public void onClientGone(Runnable action) {
         http.onClientGone(action);
     }
 
     /** The whole body; 413 when larger than the limit, 400/408 when malformed or too slow. */
-    byte[] body() throws IOException {
+    public byte[] body() throws IOException {
         try {
             return http.readBody(maxBodyBytes);
         } catch (HttpError e) {
@@ -62,16 +64,60 @@ final class Exchange {
         }
     }
 
-    void json(int code, JsonNode body) throws IOException {
+    public void json(int code, JsonNode body) throws IOException {
         http.respond(code, "application/json", JSON.writeValueAsBytes(body));
     }
 
-    void text(int code, String contentType, String body) throws IOException {
+    public void text(int code, String contentType, String body) throws IOException {
         http.respond(code, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
 
-    void empty(int code) throws IOException {
+    public void empty(int code) throws IOException {
         http.respond(code, null, new byte[0]);
+    }
+
+    /** A complete response of raw bytes (a download). */
+    public void bytes(int code, String contentType, byte[] body) throws IOException {
+        http.respond(code, contentType, body);
+    }
+
+    /**
+     * The body as a stream of at most {@code max} bytes (an upload): a declared length over the limit is refused
+     * before anything is read; a longer body without a declared length fails the read past the limit.
+     *
+     * @throws ApiError 413 when the body is larger than {@code max}
+     */
+    public InputStream bodyStream(long max) {
+        String declared = http.header("Content-Length");
+        if (declared != null && declared.length() < 19 && Long.parseLong(declared) > max) {
+            http.closeAfterResponse(); // the body is not read: the connection cannot carry another request
+            throw ErrorResponses.tooLarge(max);
+        }
+        InputStream in = http.body();
+        return new InputStream() {
+            private long read;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n;
+                try {
+                    n = in.read(b, off, (int) Math.min(len, max + 1 - read));
+                } catch (HttpError e) {
+                    throw ErrorResponses.transport(e);
+                }
+                if (n > 0 && (read += n) > max) {
+                    http.closeAfterResponse();
+                    throw ErrorResponses.tooLarge(max);
+                }
+                return n;
+            }
+        };
     }
 
     void error(ApiError e) throws IOException {
@@ -82,21 +128,21 @@ final class Exchange {
     }
 
     /** Starts a server-sent event stream (status 200, chunked). */
-    EventStream events() throws IOException {
+    public EventStream events() throws IOException {
         setHeader("Cache-Control", "no-cache");
         setHeader("X-Accel-Buffering", "no"); // keeps reverse proxies from buffering the stream
         return new EventStream(http.stream(200, "text/event-stream; charset=utf-8"));
     }
 
     /** {@code data: <json>} events, each flushed at once so that a closed connection shows at the next write. */
-    static final class EventStream {
+    public static final class EventStream {
         private final OutputStream out;
 
         EventStream(OutputStream out) {
             this.out = out;
         }
 
-        void send(JsonNode data) throws IOException {
+        public void send(JsonNode data) throws IOException {
             write(JSON.writeValueAsString(data));
         }
 
@@ -105,7 +151,7 @@ final class Exchange {
         }
 
         /** An SSE comment line: ignored by clients, but it fails at once if the client has gone. */
-        void keepAlive() throws IOException {
+        public void keepAlive() throws IOException {
             out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
         }

@@ -2,6 +2,7 @@ package io.github.chatglm4j.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.github.chatglm4j.server.agent.AgentApi;
 import io.github.chatglm4j.server.chat.InvalidRequestException;
 import io.github.chatglm4j.server.http.ErrorRenderer;
 import io.github.chatglm4j.server.http.HttpError;
@@ -19,7 +20,8 @@ import java.util.Objects;
 
 /**
  * An OpenAI-compatible HTTP server over the engine: {@code /v1/chat/completions}, {@code /v1/completions},
- * {@code /v1/models}, {@code /tokenize}, {@code /detokenize}, {@code /health} and {@code /metrics}.
+ * {@code /v1/models}, {@code /tokenize}, {@code /detokenize}, {@code /health} and {@code /metrics}; and the agent API
+ * of the web UI under {@code /api/} ({@link AgentApi}).
  *
  * <pre>{@code
  * OpenAiServer server = OpenAiServer.start(ServerOptions.local(8000));   // /health answers 503: loading
@@ -45,6 +47,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ServerState state = new ServerState();
     private final ChatEndpoint chat;
     private final CompletionsEndpoint completions;
+    private final AgentApi agent;
     private volatile Backend backend;
 
     private OpenAiServer(ServerOptions options, Admission admission) throws IOException {
@@ -53,10 +56,16 @@ public final class OpenAiServer implements AutoCloseable {
         this.admission = admission;
         this.chat = new ChatEndpoint(state, admission, options.keepAlive().toNanos());
         this.completions = new CompletionsEndpoint(state, admission, options.keepAlive().toNanos());
+        this.agent = new AgentApi(options.agent(), admission, options.keepAlive().toNanos(), options.apiKey() != null);
         int[] port = {0};
         this.hosts = new HostPolicy(options.host(), options.allowedHosts(), () -> port[0]);
-        this.http = HttpListener.start(new InetSocketAddress(options.host(), options.port()), options.limits(), this::handle,
-                OpenAiServer::renderError);
+        try {
+            this.http = HttpListener.start(new InetSocketAddress(options.host(), options.port()), options.limits(), this::handle,
+                    OpenAiServer::renderError);
+        } catch (IOException | RuntimeException e) {
+            agent.close();
+            throw e;
+        }
         port[0] = http.port();
     }
 
@@ -129,10 +138,22 @@ public final class OpenAiServer implements AutoCloseable {
         return http.openConnections();
     }
 
-    /** Stops listening, cancels the requests still generating and closes the connections. */
+    /**
+     * Whether the agent API can run code here (the interpreter, get_shell): null if it can, else why not. Checked once,
+     * on first need; {@code chatglm serve} asks at start to report it.
+     */
+    public String sandboxProblem() {
+        return agent.sandboxProblem();
+    }
+
+    /**
+     * Stops listening, cancels the requests still generating and closes the connections; stops the agent API's turns
+     * and workers and deletes its conversations' folders.
+     */
     @Override
     public void close() {
         state.cancelAll();
+        agent.close();
         http.close();
         admission.close();
     }
@@ -147,7 +168,7 @@ public final class OpenAiServer implements AutoCloseable {
             boolean allowed = cors.apply(ex);
             String path = ex.path();
             Route r = Route.of(path);
-            route = r == null ? "unknown" : r.name;
+            route = r == null ? "unknown" : r == Route.API ? AgentApi.routeName(path) : r.name;
             if (ex.method().equals("OPTIONS")) {
                 cors.options(ex, allowed);
                 return;
@@ -155,6 +176,17 @@ public final class OpenAiServer implements AutoCloseable {
             Cors.checkStateChanging(ex, allowed);
             if (r == null) {
                 throw ErrorResponses.unknownRoute(ex.method(), path);
+            }
+            if (r == Route.API) {
+                if (AgentApi.needsKey(path)) {
+                    authorize(ex);
+                }
+                Backend b = backend;
+                if (b == null && AgentApi.needsModel(path)) {
+                    throw ErrorResponses.loading();
+                }
+                agent.handle(ex, b);
+                return;
             }
             if (!r.method.equals(ex.method())) {
                 throw ErrorResponses.methodNotAllowed(ex.method(), path, r.method + ", OPTIONS");
@@ -190,7 +222,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (r == Route.METRICS) {
             Backend b = backend;
             ex.text(200, "text/plain; version=0.0.4; charset=utf-8", state.metrics().render(b == null ? null : b.scheduler().stats(),
-                    http.openConnections(), http.refusedConnections(), http.protocolErrors()));
+                    http.openConnections(), http.refusedConnections(), http.protocolErrors()) + agent.metrics());
             return;
         }
         Backend b = backend;
@@ -247,7 +279,9 @@ public final class OpenAiServer implements AutoCloseable {
     private enum Route {
         HEALTH("GET", "health"), METRICS("GET", "metrics"), MODELS("GET", "models"), MODEL("GET", "model"),
         CHAT("POST", "chat_completions"), COMPLETIONS("POST", "completions"),
-        TOKENIZE("POST", "tokenize"), DETOKENIZE("POST", "detokenize");
+        TOKENIZE("POST", "tokenize"), DETOKENIZE("POST", "detokenize"),
+        /** The agent API, which routes its own paths and methods. */
+        API("*", "api");
 
         private static final Map<String, Route> PATHS = Map.ofEntries(
                 Map.entry("/health", HEALTH), Map.entry("/metrics", METRICS),
@@ -268,6 +302,9 @@ public final class OpenAiServer implements AutoCloseable {
             Route r = PATHS.get(path);
             if (r == null && (path.startsWith("/v1/models/") || path.startsWith("/models/")) && !path.endsWith("/")) {
                 return MODEL;
+            }
+            if (r == null && AgentApi.owns(path)) {
+                return API;
             }
             return r;
         }

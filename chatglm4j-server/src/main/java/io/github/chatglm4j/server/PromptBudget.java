@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * character), so text longer than {@code context × longest piece} needs more tokens than the context holds: that
  * bound is exact, not a guess, and it keeps tokenizing (about a megabyte a second) off requests that must fail anyway.
  */
-final class PromptBudget {
+public final class PromptBudget {
     private static final Map<ChatGLMTokenizer, Integer> LONGEST_PIECE = new ConcurrentHashMap<>();
     /** {@code json.dumps} indents four spaces per level. */
     private static final int INDENT = 4;
@@ -29,7 +29,7 @@ final class PromptBudget {
     }
 
     /** The messages with their metadata and rendered tools, before they are built into a prompt. */
-    static void checkMessages(Backend backend, List<ChatMessage> messages) {
+    public static void checkMessages(Backend backend, List<ChatMessage> messages) {
         long max = maxChars(backend);
         long chars = 0;
         for (ChatMessage m : messages) {

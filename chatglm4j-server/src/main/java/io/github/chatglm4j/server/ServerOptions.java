@@ -1,9 +1,11 @@
 package io.github.chatglm4j.server;
 
+import io.github.chatglm4j.server.agent.AgentApiOptions;
 import io.github.chatglm4j.server.http.HttpLimits;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How the HTTP server listens and whom it serves.
@@ -21,9 +23,11 @@ import java.util.List;
  * @param admissionThreads threads that parse, check and tokenize requests before they are queued (fewer than the
  *                         processors, so that the connections, /health and /metrics always find a free one)
  * @param admissionTimeout the longest a request may wait for and spend in that work before it is refused (503)
+ * @param agent            the agent API's limits (workers, idle times, uploads, tools)
  */
 public record ServerOptions(String host, int port, String apiKey, List<String> corsOrigins, List<String> allowedHosts,
-                            HttpLimits limits, Duration keepAlive, int admissionThreads, Duration admissionTimeout) {
+                            HttpLimits limits, Duration keepAlive, int admissionThreads, Duration admissionTimeout,
+                            AgentApiOptions agent) {
     /** 8 MiB: far more than a context of text, far less than would hurt the heap. */
     public static final int DEFAULT_MAX_BODY_BYTES = HttpLimits.DEFAULT_MAX_BODY_BYTES;
     /** A long prompt on a CPU can take minutes before its first token; this bounds how late a proxy sees traffic. */
@@ -43,6 +47,7 @@ public record ServerOptions(String host, int port, String apiKey, List<String> c
         if (admissionTimeout.isNegative() || admissionTimeout.isZero()) {
             throw new IllegalArgumentException("admissionTimeout must be positive, got " + admissionTimeout);
         }
+        Objects.requireNonNull(agent, "agent");
         corsOrigins = List.copyOf(corsOrigins);
         allowedHosts = List.copyOf(allowedHosts);
         apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
@@ -51,7 +56,7 @@ public record ServerOptions(String host, int port, String apiKey, List<String> c
     /** The given address and port, no key, no CORS, default limits. */
     public static ServerOptions of(String host, int port) {
         return new ServerOptions(host, port, null, List.of(), List.of(), HttpLimits.defaults(), DEFAULT_KEEP_ALIVE,
-                defaultAdmissionThreads(), DEFAULT_ADMISSION_TIMEOUT);
+                defaultAdmissionThreads(), DEFAULT_ADMISSION_TIMEOUT, AgentApiOptions.DEFAULTS);
     }
 
     /** Loopback, the given port, no key, no CORS. */
@@ -70,19 +75,19 @@ public record ServerOptions(String host, int port, String apiKey, List<String> c
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, key, corsOrigins, allowedHosts, limits, keepAlive, admissionThreads, admissionTimeout);
+        return new ServerOptions(host, port, key, corsOrigins, allowedHosts, limits, keepAlive, admissionThreads, admissionTimeout, agent);
     }
 
     public ServerOptions withCorsOrigins(List<String> origins) {
-        return new ServerOptions(host, port, apiKey, origins, allowedHosts, limits, keepAlive, admissionThreads, admissionTimeout);
+        return new ServerOptions(host, port, apiKey, origins, allowedHosts, limits, keepAlive, admissionThreads, admissionTimeout, agent);
     }
 
     public ServerOptions withAllowedHosts(List<String> hosts) {
-        return new ServerOptions(host, port, apiKey, corsOrigins, hosts, limits, keepAlive, admissionThreads, admissionTimeout);
+        return new ServerOptions(host, port, apiKey, corsOrigins, hosts, limits, keepAlive, admissionThreads, admissionTimeout, agent);
     }
 
     public ServerOptions withLimits(HttpLimits l) {
-        return new ServerOptions(host, port, apiKey, corsOrigins, allowedHosts, l, keepAlive, admissionThreads, admissionTimeout);
+        return new ServerOptions(host, port, apiKey, corsOrigins, allowedHosts, l, keepAlive, admissionThreads, admissionTimeout, agent);
     }
 
     public ServerOptions withMaxBodyBytes(int bytes) {
@@ -90,10 +95,14 @@ public record ServerOptions(String host, int port, String apiKey, List<String> c
     }
 
     public ServerOptions withKeepAlive(Duration interval) {
-        return new ServerOptions(host, port, apiKey, corsOrigins, allowedHosts, limits, interval, admissionThreads, admissionTimeout);
+        return new ServerOptions(host, port, apiKey, corsOrigins, allowedHosts, limits, interval, admissionThreads, admissionTimeout, agent);
+    }
+
+    public ServerOptions withAgent(AgentApiOptions options) {
+        return new ServerOptions(host, port, apiKey, corsOrigins, allowedHosts, limits, keepAlive, admissionThreads, admissionTimeout, options);
     }
 
     public ServerOptions withAdmission(int threads, Duration timeout) {
-        return new ServerOptions(host, port, apiKey, corsOrigins, allowedHosts, limits, keepAlive, threads, timeout);
+        return new ServerOptions(host, port, apiKey, corsOrigins, allowedHosts, limits, keepAlive, threads, timeout, agent);
     }
 }

@@ -50,6 +50,34 @@ public final class ToolFiles {
         return parse(root, file.toString());
     }
 
+    /**
+     * Reads tool definitions given as text (e.g. typed into a web page): JSON when the text starts with {@code [} or
+     * <code>{</code>, YAML otherwise.
+     *
+     * @param source names the text in error messages
+     * @throws IllegalArgumentException naming {@code source} and the place of the problem when the text is not valid
+     */
+    public static List<Tool> parse(String text, String source) {
+        String start = text.stripLeading();
+        boolean json = start.startsWith("[") || start.startsWith("{");
+        ObjectMapper mapper = json ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+        JsonNode root;
+        try {
+            root = mapper.readTree(text);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(source + ": not valid " + (json ? "JSON" : "YAML") + ": " + firstLine(e.getOriginalMessage()));
+        }
+        return parse(root, source);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
     static List<Tool> parse(JsonNode root, String source) {
         JsonNode list = root;
         String where = "";

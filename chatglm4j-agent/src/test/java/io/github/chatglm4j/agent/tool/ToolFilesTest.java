@@ -79,4 +79,25 @@ class ToolFilesTest {
         assertThatThrownBy(() -> ToolFiles.read(file("e.json", "[]"))).hasMessageEndingWith("e.json: expected a list of tools (or {\"tools\": [...]})");
         assertThatThrownBy(() -> ToolFiles.read(temp.resolve("missing.json"))).isInstanceOf(NoSuchFileException.class);
     }
+
+    @Test
+    void textIsReadAsJsonOrYamlByItsFirstCharacter() {
+        List<Tool> yaml = ToolFiles.parse("""
+                - name: get_current_weather
+                  parameters:
+                    type: object
+                    properties:
+                      location: {type: string}
+                    required: [location]
+                """, "tools");
+        List<Tool> json = ToolFiles.parse("  [{\"name\": \"get_current_weather\", \"parameters\": {\"type\": \"object\", "
+                + "\"properties\": {\"location\": {\"type\": \"string\"}}, \"required\": [\"location\"]}}]", "tools");
+
+        assertThat(yaml).extracting(Tool::definition).isEqualTo(json.stream().map(Tool::definition).toList());
+        assertThat(yaml.getFirst().parameters()).containsExactly(new ToolParameter("location", "", "string", true));
+        assertThatThrownBy(() -> ToolFiles.parse("{\"name\": ", "tools.definitions")).hasMessageStartingWith("tools.definitions: not valid JSON: ");
+        assertThatThrownBy(() -> ToolFiles.parse("- name: [unclosed", "tools.definitions")).hasMessageStartingWith("tools.definitions: not valid YAML: ");
+        assertThatThrownBy(() -> ToolFiles.parse("", "tools.definitions"))
+                .hasMessage("tools.definitions: expected a list of tools (or {\"tools\": [...]})");
+    }
 }
