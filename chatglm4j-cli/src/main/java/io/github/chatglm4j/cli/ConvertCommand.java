@@ -2,7 +2,6 @@ package io.github.chatglm4j.cli;
 
 import io.github.chatglm4j.checkpoint.FileType;
 import io.github.chatglm4j.checkpoint.GgufModelWriter;
-import io.github.chatglm4j.tensor.quant.Quantization;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -71,7 +70,7 @@ final class ConvertCommand implements Callable<Integer> {
         var bar = new ProgressBar(io, true);
         long t0 = System.nanoTime();
         try {
-            GgufModelWriter.convert(model, output, c -> uniform(target) ? target.pure() : target.policy(c), Quantization::quantizeRow, bar, force);
+            GgufModelWriter.convert(model, output, c -> uniform(target) ? target.pure() : target.policy(c), bar, force);
         } finally {
             bar.finishLine();
         }

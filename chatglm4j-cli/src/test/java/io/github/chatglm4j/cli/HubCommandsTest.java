@@ -1,6 +1,6 @@
 package io.github.chatglm4j.cli;
 
-import io.github.chatglm4j.hub.FakeHub;
+import io.github.chatglm4j.hub.testing.FakeHub;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

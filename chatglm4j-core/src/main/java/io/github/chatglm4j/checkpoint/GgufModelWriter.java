@@ -1,5 +1,6 @@
 package io.github.chatglm4j.checkpoint;
 
+import io.github.chatglm4j.tensor.quant.Quantization;
 import io.github.chatglm4j.checkpoint.HuggingFaceCheckpoint;
 import io.github.chatglm4j.format.LoadProgress;
 import io.github.chatglm4j.format.ModelFormatException;
@@ -105,6 +106,15 @@ public final class GgufModelWriter {
      */
     public static void convert(Path hfDir, Path out, TensorType type, RowEncoder encoder, LoadProgress progress, boolean overwrite) throws IOException {
         convert(hfDir, out, c -> TypePolicy.uniform(type), encoder, progress, overwrite);
+    }
+
+    /**
+     * Converts with the project's quantizers (byte for byte llama.cpp's, see {@link Quantization}) and the tensor
+     * types {@code types} chooses for the checkpoint's config (e.g. {@link FileType#policy}).
+     */
+    public static void convert(Path hfDir, Path out, Function<ChatGLMConfig, TypePolicy> types, LoadProgress progress,
+                               boolean overwrite) throws IOException {
+        convert(hfDir, out, types, Quantization::quantizeRow, progress, overwrite);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.hub;
 
+import io.github.chatglm4j.hub.testing.FakeHub;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

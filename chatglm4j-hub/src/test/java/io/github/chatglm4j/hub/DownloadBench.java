@@ -1,5 +1,6 @@
 package io.github.chatglm4j.hub;
 
+import io.github.chatglm4j.hub.testing.FakeHub;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.hub;
 
+import io.github.chatglm4j.hub.testing.FakeHub;
 import io.github.chatglm4j.testing.Fixtures;
 
 import java.nio.file.Path;

@@ -1,12 +1,6 @@
 package io.github.chatglm4j.hub;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.chatglm4j.ChatGLM;
-import io.github.chatglm4j.LoadOptions;
-import io.github.chatglm4j.generate.GenerationOptions;
-import io.github.chatglm4j.generate.SamplingParams;
-import io.github.chatglm4j.model.KvType;
+import io.github.chatglm4j.hub.testing.FakeHub;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,13 +50,10 @@ class PullTest {
         assertThat(recorder.finished).hasSize(5);
         assertThat(recorder.progress).isNotEmpty();
         assertThat(recorder.progress.getLast()[1]).as("plan bytes at the end").isEqualTo(expectedBytes);
-
-        JsonNode expected = new ObjectMapper().readTree(Hubs.tiny().resolve("expected.json").toFile());
-        int[] prompt = ints(expected.path("input_ids"));
-        int[] greedy = ints(expected.path("greedy_ids"));
-        try (ChatGLM glm = ChatGLM.load(snapshot, LoadOptions.defaults().withThreads(2).withContextSize(256).withKvType(KvType.F32))) {
-            int[] ids = glm.complete(prompt, GenerationOptions.completion(SamplingParams.greedy(), greedy.length), (id, t) -> { }).ids();
-            assertThat(ids).as("greedy ids of the downloaded snapshot").containsExactly(greedy);
+        // every file of the snapshot equals the fixture's; that it loads and reproduces the fixture's greedy ids is
+        // checked end to end by the CLI's HubCommandsTest (the hub module does not depend on the engine)
+        for (String file : List.of("config.json", "tokenizer.model", "model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+            assertThat(Files.mismatch(snapshot.resolve(file), Hubs.tiny().resolve(file))).as(file).isEqualTo(-1L);
         }
     }
 
@@ -122,13 +113,6 @@ class PullTest {
         assertThat(snapshot).isEqualTo(repoDir.resolve("snapshots/" + Hubs.COMMIT));
     }
 
-    private static int[] ints(JsonNode array) {
-        int[] ids = new int[array.size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = array.get(i).asInt();
-        }
-        return ids;
-    }
 
     static List<String> paths(List<RemoteFile> files) {
         return files.stream().map(RemoteFile::path).toList();

@@ -1,4 +1,4 @@
-package io.github.chatglm4j.hub;
+package io.github.chatglm4j.hub.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -58,27 +58,27 @@ public final class FakeHub implements AutoCloseable {
     }
 
     /** What to do instead of (or while) answering a matching request. */
-    sealed interface Fault {
+    public sealed interface Fault {
     }
 
     /** Send the headers of the full answer, then only {@code bytes} bytes, then close the connection. */
-    record Drop(long bytes) implements Fault {
+    public record Drop(long bytes) implements Fault {
     }
 
     /** Flip one byte in the middle of the body. */
-    record Corrupt() implements Fault {
+    public record Corrupt() implements Fault {
     }
 
     /** Answer 200 with the whole file, whatever Range says. */
-    record IgnoreRange() implements Fault {
+    public record IgnoreRange() implements Fault {
     }
 
     /** Answer this status with these headers and no body. */
-    record Status(int code, Map<String, String> headers) implements Fault {
+    public record Status(int code, Map<String, String> headers) implements Fault {
     }
 
     /** Send {@code bytes} bytes, count down {@code reached}, wait for {@code release}, then send the rest. */
-    record Gate(long bytes, CountDownLatch reached, CountDownLatch release) implements Fault {
+    public record Gate(long bytes, CountDownLatch reached, CountDownLatch release) implements Fault {
     }
 
     private record Rule(Predicate<Request> matches, AtomicInteger remaining, Fault fault) {
@@ -86,21 +86,21 @@ public final class FakeHub implements AutoCloseable {
 
     /** A repository: files by path, a commit, branch names, access rules. */
     public static final class Repo {
-        final String id;
-        final String commit;
-        final Map<String, byte[]> files = new LinkedHashMap<>();
-        final Map<String, String> refs = new LinkedHashMap<>();
-        String token;          // required bearer token, or null
-        boolean gated;         // 401/403 GatedRepo instead of 401 RepoNotFound without the token
+        public final String id;
+        public final String commit;
+        public final Map<String, byte[]> files = new LinkedHashMap<>();
+        public final Map<String, String> refs = new LinkedHashMap<>();
+        public String token;   // required bearer token, or null
+        public boolean gated;  // 401/403 GatedRepo instead of 401 RepoNotFound without the token
 
-        Repo(String id, String commit) {
+        public Repo(String id, String commit) {
             this.id = id;
             this.commit = commit;
             refs.put("main", commit);
             refs.put("master", commit);
         }
 
-        Repo file(String path, byte[] content) {
+        public Repo file(String path, byte[] content) {
             files.put(path, content);
             return this;
         }
@@ -114,7 +114,7 @@ public final class FakeHub implements AutoCloseable {
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     public final List<Request> requests = new CopyOnWriteArrayList<>();
     /** Model info without sizes and checksums (as some mirrors answer): the client must use the tree API. */
-    volatile boolean infoWithoutBlobs;
+    public volatile boolean infoWithoutBlobs;
 
     public FakeHub() {
         try {
@@ -156,17 +156,17 @@ public final class FakeHub implements AutoCloseable {
         return repo;
     }
 
-    Repo addRepo(Repo repo) {
+    public Repo addRepo(Repo repo) {
         repos.put(repo.id, repo);
         return repo;
     }
 
     /** Applies {@code fault} to the next {@code times} requests that match. */
-    void fault(Predicate<Request> matches, int times, Fault fault) {
+    public void fault(Predicate<Request> matches, int times, Fault fault) {
         rules.add(new Rule(matches, new AtomicInteger(times), fault));
     }
 
-    static Predicate<Request> fileBody(String path) {
+    public static Predicate<Request> fileBody(String path) {
         return r -> r.isFileBody() && (r.path().endsWith("/" + path) || (r.query() != null && r.query().contains("FilePath=" + path)));
     }
 
@@ -178,18 +178,18 @@ public final class FakeHub implements AutoCloseable {
                 || (r.query() != null && r.query().contains("FilePath=" + path)))).filter(r -> !r.path().contains("/resolve/") || !isLfs(path)).toList();
     }
 
-    static boolean isLfs(String path) {
+    public static boolean isLfs(String path) {
         return !path.endsWith(".json") && !path.endsWith(".py") && !path.endsWith(".md");
     }
 
     private static final Map<byte[], String> SHA256 = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
     private static final Map<byte[], String> GIT_OID = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
-    static String sha256(byte[] b) {
+    public static String sha256(byte[] b) {
         return SHA256.computeIfAbsent(b, k -> hex("SHA-256", k, null));
     }
 
-    static String gitOid(byte[] b) {
+    public static String gitOid(byte[] b) {
         return GIT_OID.computeIfAbsent(b, k -> hex("SHA-1", k, ("blob " + k.length + "\0").getBytes(StandardCharsets.US_ASCII)));
     }
 
@@ -422,11 +422,11 @@ public final class FakeHub implements AutoCloseable {
     }
 
     /** Bytes of a served file as the repo holds them. */
-    byte[] content(String repo, String path) {
+    public byte[] content(String repo, String path) {
         return repos.get(repo).files.get(path);
     }
 
-    List<Request> requestsTo(String pathPart) {
+    public List<Request> requestsTo(String pathPart) {
         List<Request> out = new ArrayList<>();
         for (Request r : requests) {
             if (r.path().contains(pathPart) || (r.query() != null && r.query().contains(pathPart))) {
