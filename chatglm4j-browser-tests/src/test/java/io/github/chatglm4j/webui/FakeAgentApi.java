@@ -1,9 +1,10 @@
-package io.github.chatglm4j.server;
+package io.github.chatglm4j.webui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.chatglm4j.server.WebUi;
 import io.github.chatglm4j.server.http.ErrorRenderer;
 import io.github.chatglm4j.server.http.HttpExchange;
 import io.github.chatglm4j.server.http.HttpLimits;
@@ -69,18 +70,27 @@ final class FakeAgentApi implements AutoCloseable {
         return "http://127.0.0.1:" + http.port() + "/";
     }
 
-    /** Lets every held stream go on. */
-    void release() {
-        for (Semaphore gate : parked) {
-            gate.release();
+    /** Waits until a stream is parked at a HOLD and lets it go on (bounded, so that a broken page fails the test). */
+    void release() throws InterruptedException {
+        releaseAll(1);
+    }
+
+    /** Waits until {@code n} streams are parked at a HOLD and lets them all go on. */
+    void releaseAll(int n) throws InterruptedException {
+        if (!held.tryAcquire(n, 60, TimeUnit.SECONDS)) {
+            throw new AssertionError("fewer than " + n + " streams reached their hold point");
+        }
+        for (int i = 0; i < n; i++) {
+            parked.removeFirst().release();
         }
     }
 
-    /** Waits until {@code n} streams are parked at a HOLD (bounded, so that a broken page fails instead of hanging). */
+    /** Waits until {@code n} streams are parked at a HOLD, leaving them there. */
     void awaitHeld(int n) throws InterruptedException {
         if (!held.tryAcquire(n, 60, TimeUnit.SECONDS)) {
             throw new AssertionError("fewer than " + n + " streams reached their hold point");
         }
+        held.release(n);
     }
 
     JsonNode lastTurn() {
@@ -89,7 +99,9 @@ final class FakeAgentApi implements AutoCloseable {
 
     @Override
     public void close() {
-        release();
+        for (Semaphore gate : parked) {
+            gate.release();
+        }
         http.close();
     }
 
@@ -262,7 +274,9 @@ final class FakeAgentApi implements AutoCloseable {
                         Thread.currentThread().interrupt();
                         return;
                     } finally {
-                        parked.remove(gate);
+                        if (parked.remove(gate)) {
+                            held.tryAcquire(); // woken by a stop, not by release(): its park no longer counts
+                        }
                     }
                 }
                 if (stopSignal.poll() != null || ex.clientGone()) {

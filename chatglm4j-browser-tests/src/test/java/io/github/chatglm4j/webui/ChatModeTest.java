@@ -1,4 +1,4 @@
-package io.github.chatglm4j.server;
+package io.github.chatglm4j.webui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
-import static io.github.chatglm4j.server.FakeAgentApi.HOLD;
-import static io.github.chatglm4j.server.FakeAgentApi.done;
-import static io.github.chatglm4j.server.FakeAgentApi.streamed;
-import static io.github.chatglm4j.server.FakeAgentApi.text;
+import static io.github.chatglm4j.webui.FakeAgentApi.HOLD;
+import static io.github.chatglm4j.webui.FakeAgentApi.done;
+import static io.github.chatglm4j.webui.FakeAgentApi.streamed;
+import static io.github.chatglm4j.webui.FakeAgentApi.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Chat mode: streaming, safe markdown, code, math, stop, regenerate, edit, reload. */
@@ -29,7 +29,7 @@ class ChatModeTest extends BrowserTest {
             [click](javascript:window.__xss=3) and <a href="#" onclick="window.__xss=4">here</a>""";
 
     @Test
-    void aReplyStreamsAsSanitizedMarkdownWithHighlightedCodeAndMath() {
+    void aReplyStreamsAsSanitizedMarkdownWithHighlightedCodeAndMath() throws Exception {
         api.script = request -> {
             List<ObjectNode> events = new ArrayList<>();
             events.add(text(1, "Here is **bold** text."));

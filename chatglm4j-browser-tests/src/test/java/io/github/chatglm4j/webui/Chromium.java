@@ -1,4 +1,4 @@
-package io.github.chatglm4j.server;
+package io.github.chatglm4j.webui;
 
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserType;
