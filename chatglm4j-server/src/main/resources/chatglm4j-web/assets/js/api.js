@@ -88,8 +88,10 @@ export async function upload(id, file) {
   return r.json();
 }
 
+/** A file the code wrote; name may name a sub-folder of /mnt/data ("plots/a.png"). */
 export async function download(id, name) {
-  const r = await call('GET', `api/conversations/${encodeURIComponent(id)}/files/${encodeURIComponent(name)}`);
+  const path = name.split('/').map(encodeURIComponent).join('/');
+  const r = await call('GET', `api/conversations/${encodeURIComponent(id)}/files/${path}`);
   return r.blob();
 }
 

@@ -862,6 +862,8 @@ function errorText(error) {
     case 'sandbox_unavailable': return t('errSandbox', { message: error.message || '' });
     case 'context_length_exceeded': return t('errContext', { message: error.message || '' });
     case 'invalid_api_key': return t('errKey');
+    case 'server_stopping': return t('errStopping');
+    case 'conversation_deleted': return t('errDeleted');
     case 'network': return t('errNetwork');
     case 'connection_lost': return t('connectionLost');
     default: return t('errGeneric', { message: error.message || error.code });

@@ -25,13 +25,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code chatglm serve}: the OpenAI-compatible HTTP server. It listens first and loads the model after, so that
- * {@code /health} answers 503 while loading and 200 once ready; then one line with the URL goes to stdout. It runs
+ * {@code /health} answers 503 while loading and 200 once ready; then one line with the URLs (API and web UI) goes to
+ * stdout. It runs
  * until Ctrl-C (or SIGTERM), which cancels running requests and closes everything.
  */
 @Command(name = "serve", sortOptions = false,
         description = {"Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, "
-                + "/v1/models, /tokenize, /detokenize, /health, /metrics).",
-                "Prints one line with the URL when the model is loaded; Ctrl-C stops."})
+                + "/v1/models, /tokenize, /detokenize, /health, /metrics) and the web UI at /.",
+                "Prints one line with the URLs when the model is loaded; Ctrl-C stops."})
 final class ServeCommand implements Callable<Integer> {
     /** Servers of this process, so that in-process tests can stop them as Ctrl-C would. */
     private static final Set<ServeCommand> RUNNING = ConcurrentHashMap.newKeySet();
@@ -91,6 +92,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Requests that may wait for a free slot; more get 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
     int queue;
 
+    /** Set by {@code chatglm web}: the ready line leads with the page's address. */
+    boolean web;
+
     ServeCommand(Io io) {
         this.io = io;
     }
@@ -137,8 +141,13 @@ final class ServeCommand implements Callable<Integer> {
             server.ready(Backend.of(glm, id));
             RUNNING.add(this);
             Runtime.getRuntime().addShutdownHook(hook);
-            io.out().println("chatglm: serving " + id + " at " + server.baseUrl() + " (" + parallel + " parallel, queue "
-                    + queue + (key == null ? "" : ", API key required") + "); Ctrl-C stops");
+            if (web) {
+                io.out().println("chatglm: web UI at " + server.pageUrl() + " (" + id + ", API at " + server.baseUrl()
+                        + (key == null ? "" : ", API key required") + "); Ctrl-C stops");
+            } else {
+                io.out().println("chatglm: serving " + id + " at " + server.baseUrl() + " (" + parallel + " parallel, queue "
+                        + queue + (key == null ? "" : ", API key required") + "); web UI at " + server.pageUrl() + "; Ctrl-C stops");
+            }
             io.out().flush();
             stop.await();
             io.err().println("chatglm: stopping");
