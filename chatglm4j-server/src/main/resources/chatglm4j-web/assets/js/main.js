@@ -3,7 +3,7 @@
 // api.turn(); several conversations may stream at once (each has its own AbortController in state.runs).
 import * as api from './api.js';
 import { t, setLanguage, language, defaultLanguage } from './i18n.js';
-import { renderMarkdown, stripRoleTokens, escapeHtml, highlight, codeBlock } from './render.js';
+import { renderMarkdown, stripRoleTokens, highlight, codeBlock } from './render.js';
 import * as store from './store.js';
 
 /** The reference composite demo's sampling defaults, used until the server says its own. */
@@ -777,7 +777,9 @@ function callElement(conv, turn, part) {
   if (interpreter || (part.arguments == null && part.code)) {
     const code = document.createElement('div');
     code.className = 'call-code';
-    code.innerHTML = codeBlock(highlight(part.code || '', 'python'), 'python');
+    // while it streams, the body still has its markdown fence; the parsed call has none
+    const source = (part.code || '').replace(/^\s*```[\w-]*\n?/, '').replace(/\n?```\s*$/, '');
+    code.innerHTML = codeBlock(highlight(source, 'python'), 'python');
     localizeCopy(code);
     details.append(code);
   } else if (part.arguments != null) {
@@ -859,6 +861,7 @@ function errorText(error) {
     case 'model_loading': return t('errModelLoading');
     case 'server_busy': return t('errServerBusy');
     case 'too_many_workers': return t('errTooManyWorkers');
+    case 'too_many_conversations': return t('errTooManyConversations');
     case 'sandbox_unavailable': return t('errSandbox', { message: error.message || '' });
     case 'context_length_exceeded': return t('errContext', { message: error.message || '' });
     case 'invalid_api_key': return t('errKey');
