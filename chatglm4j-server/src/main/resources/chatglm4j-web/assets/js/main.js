@@ -403,7 +403,7 @@ async function runTurn(conv, userTurn) {
   } finally {
     reply.streaming = false;
     state.runs.delete(conv.id);
-    if (!gotDone && reply.outcome === 'cancelled') {
+    if (!gotDone && reply.outcome === 'cancelled' && conv.turns.includes(reply)) {
       // stopped before the server's summary: keep what was shown, so the next message follows it
       const text = reply.parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
       conv.history = [...request.history, request.message, { role: 'assistant', content: text, metadata: '' }];
@@ -469,7 +469,8 @@ function onEvent(conv, reply, event) {
       reply.outcome = event.outcome;
       reply.stats = event.stats || null;
       reply.maxRounds = event.max_rounds;
-      if (Array.isArray(event.history)) conv.history = event.history.filter((h) => h.role !== 'system');
+      // (unless the conversation was cleared or edited meanwhile: then this reply is no longer part of it)
+      if (Array.isArray(event.history) && conv.turns.includes(reply)) conv.history = event.history.filter((h) => h.role !== 'system');
       break;
     case 'error':
       reply.error = { code: event.code, message: event.message };

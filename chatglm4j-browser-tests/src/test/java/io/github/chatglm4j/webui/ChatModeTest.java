@@ -96,6 +96,23 @@ class ChatModeTest extends BrowserTest {
     }
 
     @Test
+    void clearingWhileAReplyStreamsLeavesAnEmptyConversation() {
+        api.script = request -> List.of(text(1, "partial"), HOLD, done("answered", request, "partial"));
+        load();
+        send("first");
+        assertThat(lastAssistant()).containsText("partial");
+        page.locator("#clear").click();
+        page.locator("#confirm-ok").click();
+        assertThat(page.locator(".empty")).isVisible();
+        assertThat(page.locator("#send")).isVisible();
+        api.script = request -> List.of(text(1, "fresh"), done("answered", request, "fresh"));
+        send("second");
+        assertThat(lastAssistant()).containsText("fresh");
+        assertThat(api.lastTurn().get("history")).as("nothing of the cleared exchange").isEmpty();
+        assertThat(page.locator("article.message")).hasCount(2);
+    }
+
+    @Test
     void regenerateAsksAgainFromTheLastUserMessage() {
         int[] n = {0};
         api.script = request -> {
