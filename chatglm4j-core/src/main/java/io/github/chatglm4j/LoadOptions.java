@@ -97,7 +97,7 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
         return new LoadOptions(threads, contextSize, preload, progress, quant, k, repack, parallel, queue);
     }
 
-    /** Repack Q4_0 matrices for the regrouped kernels (true) or read them as stored (false, the default). */
+    /** Repack Q4_0 and Q8_0 matrices for the regrouped kernels (true) or read them as stored (false, the default). */
     public LoadOptions withRepack(boolean r) {
         return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, r, parallel, queue);
     }

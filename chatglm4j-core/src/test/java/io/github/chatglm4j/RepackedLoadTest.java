@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A Q4_0 GGUF model whose rows hold full 16-block groups (hidden 512, FFN 1408 = 2 groups + a 12-block tail):
+ * A Q4_0 GGUF model whose rows hold full groups of {@code BlockGroups.G} blocks (hidden 512, FFN 1408 = 2 groups of
+ * 16 + a 12-block tail with 256-bit vectors; with 512-bit, 1408 is one group of 32 + the tail, 512 a tail only):
  * loaded with repacking on, every Q4_0 matrix is regrouped into native memory, and the model computes what
  * the file-layout kernels compute (those are checked against the oracle decoder in QuantWeightMatrixTest): prompt
  * logits (panel products), decode logits (int8 mat-vec) and the greedy continuation.

@@ -10,6 +10,7 @@ import io.github.chatglm4j.generate.SamplingParams;
 import io.github.chatglm4j.generate.TokenListener;
 import io.github.chatglm4j.model.ChatGLMModel;
 import io.github.chatglm4j.model.KvCache;
+import io.github.chatglm4j.tensor.VectorWidth;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -131,6 +132,7 @@ final class BenchCommand implements Callable<Integer> {
                     glm.location(), c.numLayers(), c.hiddenSize(), type, ProgressBar.bytes(glm.model().weights().matrixBytes()), glm.threads()));
             info.println(String.format(Locale.ROOT, "load: %.2f s, peak RSS %s, %s at %d tokens", loadSeconds, rss(rssAfterLoad),
                     ModelOptions.kvCacheSummary(glm), glm.contextSize()));
+            info.println("kernels: " + VectorWidth.describe());
             if (!json) {
                 info.println();
                 info.println("| test     | streams |            tokens/s | threads | type       |");
@@ -234,6 +236,7 @@ final class BenchCommand implements Callable<Integer> {
             line.put("n_gen", r.nGen());
             line.put("streams", r.streams());
             line.put("threads", r.threads());
+            line.put("vector_bits", VectorWidth.bits());
             line.put("type", r.type());
             line.put("kv_type", kvType);
             line.put("kv_cache_bytes", kvBytes);

@@ -3,6 +3,7 @@ package io.github.chatglm4j.cli;
 import io.github.chatglm4j.ChatGLM;
 import io.github.chatglm4j.LoadOptions;
 import io.github.chatglm4j.hub.Source;
+import io.github.chatglm4j.tensor.VectorWidth;
 import io.github.chatglm4j.tensor.WeightMatrix;
 import io.github.chatglm4j.tensor.TensorType;
 import picocli.CommandLine.ITypeConverter;
@@ -62,8 +63,8 @@ final class ModelOptions {
     boolean noPreload;
 
     @Option(names = "--repack",
-            description = "Copy Q4_0 weights once into the regrouped layout of the int8 kernels (experimental: faster "
-                    + "in kernel benchmarks, not yet in the engine; see docs/performance.md).")
+            description = "Copy Q4_0 and Q8_0 weights once into the regrouped layout of the int8 kernels (faster in "
+                    + "kernel benchmarks, not yet inside the engine; see docs/performance.md).")
     boolean repack;
 
     @Option(names = "--quant", paramLabel = "TYPE", converter = QuantType.class, completionCandidates = QuantType.class,
@@ -142,6 +143,11 @@ final class ModelOptions {
 
     /** Loads the model with these options (made by {@link #loadOptions}) and a progress bar on a terminal. */
     ChatGLM load(Io io, LoadOptions options) {
+        // the kernels need 256-bit vectors: say so once instead of crawling silently in the Vector API's software path
+        VectorWidth.warnOnce().ifPresent(w -> io.err().println("chatglm: warning: " + w));
+        if (debugRequested()) {
+            io.err().println("chatglm: kernels use " + VectorWidth.describe());
+        }
         resolve(io);
         var bar = new ProgressBar(io, false);
         ChatGLM glm;
@@ -155,9 +161,18 @@ final class ModelOptions {
                     + " tokens this model was trained for; replies past that length will degrade");
         }
         if (repack && glm.model().weights().matrices().values().stream().noneMatch(WeightMatrix::isRegrouped)) {
-            io.err().println("chatglm: note: --repack applies to Q4_0 weights only; this model has none, nothing was repacked");
+            io.err().println("chatglm: note: --repack applies to Q4_0 and Q8_0 weights only; this model has none, nothing was repacked");
         }
         return glm;
+    }
+
+    private boolean debugRequested() {
+        for (var p = spec.root().commandLine().getParseResult(); p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--debug")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** "KV cache f16 224.0 MiB": the cache type and its size when a conversation fills the context. */

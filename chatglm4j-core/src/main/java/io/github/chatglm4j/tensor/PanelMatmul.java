@@ -1,9 +1,9 @@
 package io.github.chatglm4j.tensor;
 
-import static io.github.chatglm4j.tensor.Decode.F;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The batched product for many tokens (prompt prefill): {@code out[t*rows + r] = W[r] . x[t]}, as a blocked GEMM
@@ -30,8 +30,17 @@ import jdk.incubator.vector.FloatVector;
  */
 final class PanelMatmul {
 
-    static final int MR = 4;
-    static final int NR = 16;
+    /** Float vectors at the width of {@link VectorWidth} (8 or 16 lanes). */
+    static final VectorSpecies<Float> F = BlockGroups.FW;
+    static final int L = F.length();
+    /**
+     * Rows per register tile: 4 with AVX2's 16 vector registers (8 accumulators + 4 broadcasts + 2 activation
+     * vectors), 8 with AVX-512's 32 (16 + 8 + 2): 16 independent FMA chains cover the 2 FMA pipes x 4 cycles of
+     * latency with room to spare, where 8 chains need every FMA to issue on time.
+     */
+    static final int MR = L == 16 ? 8 : 4;
+    /** Tokens per tile: two vectors (16 with AVX2, 32 with AVX-512, which doubles the FMAs per broadcast). */
+    static final int NR = 2 * L;
     /**
      * Columns per decoded panel: a multiple of 256 so that every block type splits at block boundaries. Decoding
      * reads MC rows in runs of KC columns; 256 (144 bytes of Q4_0) was too short for the hardware prefetchers to
@@ -99,7 +108,11 @@ final class PanelMatmul {
                     for (int tile = 0; tile < tiles; tile++) {
                         int xo = (tile * cols + k0 + kk) * NR;
                         for (int g = 0; g < groups; g++) {
-                            micro(panel, g * MR * STRIDE + kk, xt, xo, kw, acc, (g * tiles + tile) * tileSize, add);
+                            if (MR == 8) {
+                                micro8(panel, g * MR * STRIDE + kk, xt, xo, kw, acc, (g * tiles + tile) * tileSize, add);
+                            } else {
+                                micro(panel, g * MR * STRIDE + kk, xt, xo, kw, acc, (g * tiles + tile) * tileSize, add);
+                            }
                         }
                     }
                 }
@@ -119,20 +132,20 @@ final class PanelMatmul {
     }
 
     /**
-     * 4 x 16 register tile: {@code acc[co + 16i + j] (+)= sum_k panel[p + i*STRIDE + k] * xt[xo + 16k + j]} for the 4
-     * panel rows starting at {@code p} and the 16 tokens of the tile at {@code xo}.
+     * 4 x NR register tile: {@code acc[co + NR*i + j] (+)= sum_k panel[p + i*STRIDE + k] * xt[xo + NR*k + j]} for the 4
+     * panel rows starting at {@code p} and the NR tokens of the tile at {@code xo}.
      */
     static void micro(float[] panel, int p, float[] xt, int xo, int kc, float[] acc, int co, boolean add) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (add) {
             c00 = FloatVector.fromArray(F, acc, co);
-            c01 = FloatVector.fromArray(F, acc, co + 8);
-            c10 = FloatVector.fromArray(F, acc, co + 16);
-            c11 = FloatVector.fromArray(F, acc, co + 24);
-            c20 = FloatVector.fromArray(F, acc, co + 32);
-            c21 = FloatVector.fromArray(F, acc, co + 40);
-            c30 = FloatVector.fromArray(F, acc, co + 48);
-            c31 = FloatVector.fromArray(F, acc, co + 56);
+            c01 = FloatVector.fromArray(F, acc, co + L);
+            c10 = FloatVector.fromArray(F, acc, co + 2 * L);
+            c11 = FloatVector.fromArray(F, acc, co + 3 * L);
+            c20 = FloatVector.fromArray(F, acc, co + 4 * L);
+            c21 = FloatVector.fromArray(F, acc, co + 5 * L);
+            c30 = FloatVector.fromArray(F, acc, co + 6 * L);
+            c31 = FloatVector.fromArray(F, acc, co + 7 * L);
         } else {
             c00 = FloatVector.zero(F);
             c01 = c00;
@@ -147,7 +160,7 @@ final class PanelMatmul {
             int x = xo + NR * k;
             int q = p + k;
             FloatVector x0 = FloatVector.fromArray(F, xt, x);
-            FloatVector x1 = FloatVector.fromArray(F, xt, x + 8);
+            FloatVector x1 = FloatVector.fromArray(F, xt, x + L);
             FloatVector v = FloatVector.broadcast(F, panel[q]);
             c00 = v.fma(x0, c00);
             c01 = v.fma(x1, c01);
@@ -162,12 +175,98 @@ final class PanelMatmul {
             c31 = v.fma(x1, c31);
         }
         c00.intoArray(acc, co);
-        c01.intoArray(acc, co + 8);
-        c10.intoArray(acc, co + 16);
-        c11.intoArray(acc, co + 24);
-        c20.intoArray(acc, co + 32);
-        c21.intoArray(acc, co + 40);
-        c30.intoArray(acc, co + 48);
-        c31.intoArray(acc, co + 56);
+        c01.intoArray(acc, co + L);
+        c10.intoArray(acc, co + 2 * L);
+        c11.intoArray(acc, co + 3 * L);
+        c20.intoArray(acc, co + 4 * L);
+        c21.intoArray(acc, co + 5 * L);
+        c30.intoArray(acc, co + 6 * L);
+        c31.intoArray(acc, co + 7 * L);
+    }
+
+    /** {@link #micro} with 8 panel rows (AVX-512: 16 accumulators). */
+    static void micro8(float[] panel, int p, float[] xt, int xo, int kc, float[] acc, int co, boolean add) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (add) {
+            c00 = FloatVector.fromArray(F, acc, co);
+            c01 = FloatVector.fromArray(F, acc, co + L);
+            c10 = FloatVector.fromArray(F, acc, co + 2 * L);
+            c11 = FloatVector.fromArray(F, acc, co + 3 * L);
+            c20 = FloatVector.fromArray(F, acc, co + 4 * L);
+            c21 = FloatVector.fromArray(F, acc, co + 5 * L);
+            c30 = FloatVector.fromArray(F, acc, co + 6 * L);
+            c31 = FloatVector.fromArray(F, acc, co + 7 * L);
+            c40 = FloatVector.fromArray(F, acc, co + 8 * L);
+            c41 = FloatVector.fromArray(F, acc, co + 9 * L);
+            c50 = FloatVector.fromArray(F, acc, co + 10 * L);
+            c51 = FloatVector.fromArray(F, acc, co + 11 * L);
+            c60 = FloatVector.fromArray(F, acc, co + 12 * L);
+            c61 = FloatVector.fromArray(F, acc, co + 13 * L);
+            c70 = FloatVector.fromArray(F, acc, co + 14 * L);
+            c71 = FloatVector.fromArray(F, acc, co + 15 * L);
+        } else {
+            c00 = FloatVector.zero(F);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+            c40 = c00;
+            c41 = c00;
+            c50 = c00;
+            c51 = c00;
+            c60 = c00;
+            c61 = c00;
+            c70 = c00;
+            c71 = c00;
+        }
+        for (int k = 0; k < kc; k++) {
+            int x = xo + NR * k;
+            int q = p + k;
+            FloatVector x0 = FloatVector.fromArray(F, xt, x);
+            FloatVector x1 = FloatVector.fromArray(F, xt, x + L);
+            FloatVector v0 = FloatVector.broadcast(F, panel[q + 0 * STRIDE]);
+            FloatVector v1 = FloatVector.broadcast(F, panel[q + 1 * STRIDE]);
+            FloatVector v2 = FloatVector.broadcast(F, panel[q + 2 * STRIDE]);
+            FloatVector v3 = FloatVector.broadcast(F, panel[q + 3 * STRIDE]);
+            FloatVector v4 = FloatVector.broadcast(F, panel[q + 4 * STRIDE]);
+            FloatVector v5 = FloatVector.broadcast(F, panel[q + 5 * STRIDE]);
+            FloatVector v6 = FloatVector.broadcast(F, panel[q + 6 * STRIDE]);
+            FloatVector v7 = FloatVector.broadcast(F, panel[q + 7 * STRIDE]);
+            c00 = v0.fma(x0, c00);
+            c01 = v0.fma(x1, c01);
+            c10 = v1.fma(x0, c10);
+            c11 = v1.fma(x1, c11);
+            c20 = v2.fma(x0, c20);
+            c21 = v2.fma(x1, c21);
+            c30 = v3.fma(x0, c30);
+            c31 = v3.fma(x1, c31);
+            c40 = v4.fma(x0, c40);
+            c41 = v4.fma(x1, c41);
+            c50 = v5.fma(x0, c50);
+            c51 = v5.fma(x1, c51);
+            c60 = v6.fma(x0, c60);
+            c61 = v6.fma(x1, c61);
+            c70 = v7.fma(x0, c70);
+            c71 = v7.fma(x1, c71);
+        }
+        c00.intoArray(acc, co);
+        c01.intoArray(acc, co + L);
+        c10.intoArray(acc, co + 2 * L);
+        c11.intoArray(acc, co + 3 * L);
+        c20.intoArray(acc, co + 4 * L);
+        c21.intoArray(acc, co + 5 * L);
+        c30.intoArray(acc, co + 6 * L);
+        c31.intoArray(acc, co + 7 * L);
+        c40.intoArray(acc, co + 8 * L);
+        c41.intoArray(acc, co + 9 * L);
+        c50.intoArray(acc, co + 10 * L);
+        c51.intoArray(acc, co + 11 * L);
+        c60.intoArray(acc, co + 12 * L);
+        c61.intoArray(acc, co + 13 * L);
+        c70.intoArray(acc, co + 14 * L);
+        c71.intoArray(acc, co + 15 * L);
     }
 }

@@ -25,8 +25,10 @@ final class Q8Activations {
     final float[] scale;
     /** {@code tokens * cols/32} values {@code d * sum q} of each block. */
     final float[] sum;
-    /** {@link #q} permuted for {@link InterleavedQ4_0}, made on first use. */
+    /** {@link #q} permuted for the regrouped kernels ({@link BlockGroups}), made on first use after quantizing. */
     private volatile short[] grouped;
+    /** The array of {@link #grouped} kept between uses of a reused instance ({@link #reused}). */
+    private short[] groupedBuffer;
 
     private Q8Activations(int tokens, int cols) {
         this.tokens = tokens;
@@ -50,8 +52,8 @@ final class Q8Activations {
     short[] grouped(Parallel pool) {
         short[] g = grouped;
         if (g == null) {
-            short[] dst = new short[q.length];
-            int groupCols = InterleavedQ4_0.GROUP_COLS;
+            short[] dst = groupedBuffer != null ? groupedBuffer : new short[q.length];
+            int groupCols = BlockGroups.GROUP_COLS;
             int groups = cols / groupCols;
             // one unit per (token, group), plus one per token for the tail that keeps its order
             int units = tokens * (groups + 1);
@@ -61,13 +63,14 @@ final class Q8Activations {
                     int gr = u % (groups + 1);
                     int o = t * cols + gr * groupCols;
                     if (gr < groups) {
-                        InterleavedQ4_0.permuteGroup(q, o, dst, o);
+                        BlockGroups.permuteGroup(q, o, dst, o);
                     } else {
                         System.arraycopy(q, o, dst, o, (t + 1) * cols - o);
                     }
                 }
             };
             Parallel.forRange(q.length < PARALLEL_VALUES ? null : pool, units, body);
+            groupedBuffer = dst;
             grouped = g = dst;
         }
         return g;
@@ -86,7 +89,45 @@ final class Q8Activations {
         if (cols % 32 != 0) {
             throw new IllegalArgumentException("int8 activations need a multiple of 32 columns, got " + cols);
         }
-        Q8Activations a = new Q8Activations(tokens, cols);
+        return quantizeInto(new Q8Activations(tokens, cols), x, pool);
+    }
+
+    /** Instances kept per calling thread by {@link #reused}, one per shape (a decode pass uses 2-3 shapes). */
+    private static final ThreadLocal<Q8Activations[]> REUSED = ThreadLocal.withInitial(() -> new Q8Activations[8]);
+
+    /**
+     * {@link #quantize(float[], int, int, Parallel)} into buffers this thread used before for the same shape
+     * (~230 KB per decode pass of the 6B model were allocated here otherwise). The result is valid until the
+     * calling thread quantizes the next activations of the same shape: for products that finish before they
+     * return, as {@link WeightMatrix}'s do.
+     */
+    static Q8Activations reused(float[] x, int tokens, int cols, Parallel pool) {
+        if (cols % 32 != 0) {
+            throw new IllegalArgumentException("int8 activations need a multiple of 32 columns, got " + cols);
+        }
+        Q8Activations[] cache = REUSED.get();
+        int slot = -1;
+        for (int i = 0; i < cache.length && slot < 0; i++) {
+            if (cache[i] == null || (cache[i].tokens == tokens && cache[i].cols == cols)) {
+                slot = i;
+            }
+        }
+        if (slot < 0) {
+            // more shapes than slots: start over (a decode pass needs 2-3, batches add one per token count)
+            java.util.Arrays.fill(cache, null);
+            slot = 0;
+        }
+        Q8Activations a = cache[slot];
+        if (a == null) {
+            a = cache[slot] = new Q8Activations(tokens, cols);
+        }
+        a.grouped = null; // stale: made again from the new values on first use
+        return quantizeInto(a, x, pool);
+    }
+
+    private static Q8Activations quantizeInto(Q8Activations a, float[] x, Parallel pool) {
+        int tokens = a.tokens;
+        int cols = a.cols;
         int blocks = tokens * cols / 32;
         Parallel.forRange(tokens * cols < PARALLEL_VALUES ? null : pool, blocks, (b0, b1) -> a.quantizeBlocks(x, b0, b1));
         return a;

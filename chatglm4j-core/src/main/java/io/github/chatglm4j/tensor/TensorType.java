@@ -37,11 +37,13 @@ public enum TensorType {
     F16(1, new F16Codec(), Decode::f16Row, DotKernels::f16Rows),
     BF16(30, new BF16Codec(), Decode::bf16Row, DotKernels::bf16Rows),
 
-    // id, codec, quantization target, block decoder, int8 mat-vec rows [, batched int8 rows]
+    // id, codec, quantization target, block decoder, int8 mat-vec rows [, batched int8 rows [, regrouped layout]]
     /** 32 weights: f16 scale + 32 int8. */
-    Q8_0(8, new Q8_0Codec(), QuantTarget.YES, QuantDecode::q8_0, QuantDotKernels::q8_0Rows, QuantProducts::batchQ8_0),
+    Q8_0(8, new Q8_0Codec(), QuantTarget.YES, QuantDecode::q8_0, QuantDotKernels::q8_0Rows, QuantProducts::batchQ8_0,
+            new Regrouping(InterleavedQ8_0::repackRows, InterleavedQ8_0::matvec, InterleavedQ8_0::batch, InterleavedQ8_0::decode)),
     /** 32 weights: f16 scale + 16 bytes of 4-bit values offset by 8. */
-    Q4_0(2, new Q4_0Codec(), QuantTarget.YES, QuantDecode::q4_0, QuantDotKernels::q4_0Rows, QuantProducts::batchQ4_0),
+    Q4_0(2, new Q4_0Codec(), QuantTarget.YES, QuantDecode::q4_0, QuantDotKernels::q4_0Rows, QuantProducts::batchQ4_0,
+            new Regrouping(InterleavedQ4_0::repackRows, InterleavedQ4_0::matvec, InterleavedQ4_0::batch, InterleavedQ4_0::decode)),
     /** 32 weights: f16 scale, f16 minimum + 16 bytes of 4-bit values. */
     Q4_1(3, new Q4_1Codec(), QuantTarget.YES, QuantDecode::q4_1, QuantDotKernels::q4_1Rows),
     /** 32 weights: f16 scale, 32 high bits + 16 bytes of low nibbles, offset by 16. */
@@ -74,24 +76,31 @@ public enum TensorType {
     private final Int8Rows int8Rows;
     private final Int8Batch int8Batch;
     private final boolean groupBatch;
+    private final Regrouping regrouping;
 
     /** A plain float type. */
     TensorType(int ggmlId, BlockCodec codec, Decoder decoder, FloatRows floatRows) {
-        this(ggmlId, codec, QuantTarget.NO, decoder, floatRows, null, null, false);
+        this(ggmlId, codec, QuantTarget.NO, decoder, floatRows, null, null, false, null);
     }
 
     /** A block type whose batched product runs one int8 mat-vec per token. */
     TensorType(int ggmlId, BlockCodec codec, QuantTarget quantTarget, Decoder decoder, Int8Rows int8Rows) {
-        this(ggmlId, codec, quantTarget, decoder, null, int8Rows, QuantProducts.perToken(int8Rows), false);
+        this(ggmlId, codec, quantTarget, decoder, null, int8Rows, QuantProducts.perToken(int8Rows), false, null);
     }
 
     /** A block type with group kernels for a few tokens at once. */
     TensorType(int ggmlId, BlockCodec codec, QuantTarget quantTarget, Decoder decoder, Int8Rows int8Rows, Int8Batch int8Batch) {
-        this(ggmlId, codec, quantTarget, decoder, null, int8Rows, int8Batch, true);
+        this(ggmlId, codec, quantTarget, decoder, null, int8Rows, int8Batch, true, null);
+    }
+
+    /** A block type with group kernels and a regrouped layout ({@link BlockGroups}) that loading may repack it to. */
+    TensorType(int ggmlId, BlockCodec codec, QuantTarget quantTarget, Decoder decoder, Int8Rows int8Rows, Int8Batch int8Batch,
+               Regrouping regrouping) {
+        this(ggmlId, codec, quantTarget, decoder, null, int8Rows, int8Batch, true, regrouping);
     }
 
     TensorType(int ggmlId, BlockCodec codec, QuantTarget quantTarget, Decoder decoder, FloatRows floatRows, Int8Rows int8Rows,
-               Int8Batch int8Batch, boolean groupBatch) {
+               Int8Batch int8Batch, boolean groupBatch, Regrouping regrouping) {
         if (!codec.name().equals(name())) {
             throw new IllegalStateException("the row " + name() + " holds the " + codec);
         }
@@ -103,6 +112,7 @@ public enum TensorType {
         this.int8Rows = int8Rows;
         this.int8Batch = int8Batch;
         this.groupBatch = groupBatch;
+        this.regrouping = regrouping;
     }
 
     /** The type's number in ggml/GGUF files. */
@@ -195,6 +205,40 @@ public enum TensorType {
     /** Whether {@link #int8Batch} has group kernels (several tokens per pass over the weights). */
     boolean hasGroupBatch() {
         return groupBatch;
+    }
+
+    /** The regrouped layout and its kernels, or null if the type has none. */
+    Regrouping regrouping() {
+        return regrouping;
+    }
+
+    /**
+     * A regrouped layout ({@link BlockGroups}: blocks side by side in the vector lanes, made at load): how to repack
+     * rows into it, and its mat-vec, batched product and decoder (stored order), which replace the type's own.
+     */
+    record Regrouping(Repack repack, Matvec matvec, Batch batch, StoredOrderDecoder decoder) {
+        @FunctionalInterface
+        interface Repack {
+            void rows(MemorySegment src, MemorySegment dst, int cols, int r0, int r1);
+        }
+
+        /** Row-range body of the mat-vec of token 0, to run on {@code pool} (which may also prepare {@code a}). */
+        @FunctionalInterface
+        interface Matvec {
+            Parallel.RangeBody body(MemorySegment w, int cols, Q8Activations a, float[] out, Parallel pool);
+        }
+
+        /** Row-range body of the product of every token of {@code a}. */
+        @FunctionalInterface
+        interface Batch {
+            Parallel.RangeBody body(MemorySegment w, int rows, int cols, Q8Activations a, float[] out, Parallel pool);
+        }
+
+        /** Weights {@code [col0, col0 + len)} of a row in stored order (the activations are permuted to match). */
+        @FunctionalInterface
+        interface StoredOrderDecoder {
+            void decode(MemorySegment w, int cols, int row, int col0, float[] dst, int p, int len);
+        }
     }
 
     /** Decodes {@code blocks} whole blocks at {@code byteOffset} to float32, exactly as ggml's dequantizer. */

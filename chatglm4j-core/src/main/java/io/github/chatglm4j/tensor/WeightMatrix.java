@@ -23,11 +23,20 @@ public final class WeightMatrix {
     static final int INT8_BATCH_MAX_TOKENS = Integer.getInteger("chatglm4j.matmul.int8MaxTokens", 8);
     /** Up to this many tokens, the other block types run one int8 mat-vec per token (cheaper than a float tile). */
     static final int INT8_SINGLE_MAX_TOKENS = 3;
+    /**
+     * Q8_0 batches go int8 only up to 4 tokens: its int8 kernels pay a 16-to-32-bit widening per token and step, so
+     * the float tile (weights decoded once, 2 FMAs per 32 weights and token) caught up at 4 and was 1.4x faster at
+     * 8 tokens (KernelBench, one thread, AVX-512, regrouped).
+     */
+    static final int INT8_Q8_0_MAX_TOKENS = Math.min(4, INT8_BATCH_MAX_TOKENS);
 
     /** Whether {@link #matmul} of n tokens quantizes the activations to int8 (as {@link #matvec} always does). */
     static boolean int8Batch(TensorType type, int n) {
         if (!type.isQuantized()) {
             return false;
+        }
+        if (type == TensorType.Q8_0) {
+            return n <= INT8_Q8_0_MAX_TOKENS;
         }
         return n <= (type.hasGroupBatch() ? INT8_BATCH_MAX_TOKENS : INT8_SINGLE_MAX_TOKENS);
     }
@@ -42,7 +51,7 @@ public final class WeightMatrix {
     private final TensorType type;
     private final int rows;
     private final int cols;
-    /** Q4_0 in {@link InterleavedQ4_0}'s grouped layout rather than ggml's. */
+    /** Q4_0 or Q8_0 in {@link BlockGroups}' layout rather than ggml's. */
     private final boolean regrouped;
 
     /** Wraps {@code data}; its byte size must be exactly that of {@code rows x cols} values of {@code type}. */
@@ -72,9 +81,9 @@ public final class WeightMatrix {
         this.regrouped = regrouped;
     }
 
-    /** Whether {@link #regroup} applies: Q4_0 in ggml's layout. */
+    /** Whether {@link #regroup} applies: a type with a regrouped layout (Q4_0, Q8_0), in ggml's layout. */
     public boolean canRegroup() {
-        return type == TensorType.Q4_0 && !regrouped;
+        return type.regrouping() != null && !regrouped;
     }
 
     /**
@@ -82,12 +91,15 @@ public final class WeightMatrix {
      * ({@code dst}, same size): for producers that write a matrix row by row, then wrap it with {@link #regrouped}.
      */
     public static void regroupRow(MemorySegment src, MemorySegment dst, int cols) {
-        InterleavedQ4_0.repackRows(src, dst, cols, 0, 1);
+        TensorType.Q4_0.regrouping().repack().rows(src, dst, cols, 0, 1);
     }
 
     /** Declares a Q4_0 matrix whose rows were each written with {@link #regroupRow} as regrouped. */
     public static WeightMatrix regrouped(WeightMatrix rowsRegrouped) {
         if (!rowsRegrouped.canRegroup()) {
+            throw new IllegalArgumentException(rowsRegrouped + " is not a Q4_0 matrix in ggml's layout");
+        }
+        if (rowsRegrouped.type != TensorType.Q4_0) {
             throw new IllegalArgumentException(rowsRegrouped + " is not a Q4_0 matrix in ggml's layout");
         }
         return new WeightMatrix(rowsRegrouped.data, TensorType.Q4_0, rowsRegrouped.rows, rowsRegrouped.cols, true);
@@ -99,19 +111,21 @@ public final class WeightMatrix {
     }
 
     /**
-     * A copy of this Q4_0 matrix with the blocks of each row regrouped 16 at a time for the faster kernels of
-     * {@code InterleavedQ4_0} (same bytes, same size, another order), written to {@code dst}; rows are split over
+     * A copy of this Q4_0 or Q8_0 matrix with the blocks of each row regrouped 16 or 32 at a time (the vector
+     * width, {@code BlockGroups}) for the faster kernels of {@code InterleavedQ4_0}/{@code InterleavedQ8_0} (same
+     * bytes, same size, another order), written to {@code dst}; rows are split over
      * {@code pool} (null: the caller). The result reads from {@code dst} only. Throws if {@link #canRegroup} is
      * false or {@code dst} has not exactly this matrix's size.
      */
     public WeightMatrix regroup(MemorySegment dst, Parallel pool) {
         if (!canRegroup()) {
-            throw new IllegalStateException(this + " cannot be regrouped (only Q4_0 in ggml's layout)");
+            throw new IllegalStateException(this + " cannot be regrouped (only Q4_0 and Q8_0 in ggml's layout)");
         }
         if (dst.byteSize() != data.byteSize()) {
             throw new IllegalArgumentException("regrouping " + this + " needs " + data.byteSize() + " bytes, got " + dst.byteSize());
         }
-        Parallel.forRange(pool, rows, (r0, r1) -> InterleavedQ4_0.repackRows(data, dst, cols, r0, r1));
+        TensorType.Regrouping.Repack repack = type.regrouping().repack();
+        Parallel.forRange(pool, rows, (r0, r1) -> repack.rows(data, dst, cols, r0, r1));
         return new WeightMatrix(dst, type, rows, cols, true);
     }
 
@@ -141,10 +155,10 @@ public final class WeightMatrix {
             TensorType.FloatRows kernel = type.floatRows();
             body = (r0, r1) -> kernel.rows(data, cols, x, out, r0, r1);
         } else if (regrouped) {
-            body = InterleavedQ4_0.matvec(data, cols, Q8Activations.quantize(x, 1, cols, pool), out, pool);
+            body = type.regrouping().matvec().body(data, cols, Q8Activations.reused(x, 1, cols, pool), out, pool);
         } else {
             TensorType.Int8Rows kernel = type.int8Rows();
-            Q8Activations a = Q8Activations.quantize(x, 1, cols, pool);
+            Q8Activations a = Q8Activations.reused(x, 1, cols, pool);
             body = (r0, r1) -> kernel.rows(data, cols, a, 0, out, 0, r0, r1);
         }
         run(pool, (long) rows * cols, body);
@@ -171,9 +185,9 @@ public final class WeightMatrix {
         }
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
-            Q8Activations a = Q8Activations.quantize(x, n, cols, pool);
+            Q8Activations a = Q8Activations.reused(x, n, cols, pool);
             TensorType.Int8Batch kernel = type.int8Batch();
-            run(pool, work, regrouped ? InterleavedQ4_0.batch(data, rows, cols, a, out, pool)
+            run(pool, work, regrouped ? type.regrouping().batch().body(data, rows, cols, a, out, pool)
                     : (r0, r1) -> kernel.rows(data, rows, cols, a, out, r0, r1));
             return;
         }
@@ -186,7 +200,7 @@ public final class WeightMatrix {
                 PERMUTED.set(p);
             }
             for (int t = 0; t < n; t++) {
-                InterleavedQ4_0.permute(x, t * cols, p, t * cols, cols);
+                BlockGroups.permute(x, t * cols, p, t * cols, cols);
             }
             x = p;
         }
@@ -212,7 +226,8 @@ public final class WeightMatrix {
 
     private RowDecoder decoder() {
         if (regrouped) {
-            return (r, c0, dst, off, len) -> InterleavedQ4_0.decode(data, cols, r, c0, dst, off, len);
+            TensorType.Regrouping.StoredOrderDecoder d = type.regrouping().decoder();
+            return (r, c0, dst, off, len) -> d.decode(data, cols, r, c0, dst, off, len);
         }
         return (r, c0, dst, off, len) -> Decode.row(type, data, Decode.byteOffset(type, (long) r * cols + c0), dst, off, len);
     }
@@ -223,8 +238,8 @@ public final class WeightMatrix {
         Objects.checkFromIndexSize(dstOffset, cols, dst.length);
         if (regrouped) {
             float[] stored = new float[cols];
-            InterleavedQ4_0.decode(data, cols, r, 0, stored, 0, cols);
-            InterleavedQ4_0.unpermute(stored, dst, dstOffset, cols);
+            decoder().decode(r, 0, stored, 0, cols);
+            BlockGroups.unpermute(stored, dst, dstOffset, cols);
             return;
         }
         Decode.row(type, data, Decode.byteOffset(type, (long) r * cols), dst, dstOffset, cols);

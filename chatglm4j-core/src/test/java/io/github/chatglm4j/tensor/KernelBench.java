@@ -18,7 +18,7 @@ import java.util.Random;
  *
  * <pre>
  * $JAVA_HOME/bin/java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
- *     io.github.chatglm4j.tensor.KernelBench [types=Q4_0,Q8_0,F16] [threads=1,2] [mode=kernels|model] [n=1,2,4,8,128,512] [regroup=true]
+ *     io.github.chatglm4j.tensor.KernelBench [types=Q4_0,Q8_0,F16] [threads=1,2] [mode=kernels|model] [n=1,2,4,8,128,512] [regroup=true] [attempts=4] [clock=cpu] [shape=RxC] [copies=N]
  * </pre>
  *
  * {@code regroup=true} measures Q4_0 in the layout the engine repacks it to at load.
@@ -37,7 +37,16 @@ public final class KernelBench {
     private static final int LAYERS = 28;
     /** Other processes' share of the machine's CPU above which a measurement is repeated. */
     private static final double CONTENDED_PERCENT = 10;
-    private static final int ATTEMPTS = 4;
+    private static int attempts = 4;
+    /**
+     * clock=cpu (threads=1 only): the calling thread's CPU time instead of wall time, for comparing compute-bound
+     * kernels on a busy machine (time the thread is descheduled does not count; cache and memory sharing still do).
+     */
+    private static boolean cpuClock;
+    /** shape=RxC: measure this shape only (kernels mode), copies=N: cycle N copies (1: cache-resident). */
+    private static int[] shape = {13696, 4096};
+    private static int copyCount;
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private KernelBench() {
     }
@@ -56,6 +65,13 @@ public final class KernelBench {
         int[] ns = ints(opts.getOrDefault("n", "1,2,4,8,128,512"));
         String mode = opts.getOrDefault("mode", "kernels");
         regroup = Boolean.parseBoolean(opts.getOrDefault("regroup", "false"));
+        attempts = Integer.parseInt(opts.getOrDefault("attempts", "4"));
+        cpuClock = opts.getOrDefault("clock", "wall").equals("cpu");
+        if (opts.containsKey("shape")) {
+            shape = Arrays.stream(opts.get("shape").split("x")).mapToInt(Integer::parseInt).toArray();
+        }
+        copyCount = Integer.parseInt(opts.getOrDefault("copies", "0"));
+        System.out.printf("vectors: %s%n", VectorWidth.describe());
         System.out.printf("load average %s%n", loadAverage());
         for (TensorType type : types) {
             for (int threads : threadCounts) {
@@ -115,9 +131,11 @@ public final class KernelBench {
     }
 
     private static void kernels(Arena arena, TensorType type, Parallel pool, int[] ns) {
-        WeightMatrix[] tall = copies(arena, type, 13696, 4096);
+        WeightMatrix[] tall = copies(arena, type, shape[0], shape[1]);
         measure(tall, 1, pool, 2.5);
-        measure(copies(arena, type, 4096, rowLength(type, 13696)), 1, pool, 2.5);
+        if (shape[0] == 13696) {
+            measure(copies(arena, type, 4096, rowLength(type, 13696)), 1, pool, 2.5);
+        }
         for (int n : ns) {
             if (n > 1) {
                 measure(tall, n, pool, 2.5);
@@ -155,7 +173,7 @@ public final class KernelBench {
     /**
      * Median milliseconds of {@code w.matmul} with {@code n} tokens (mat-vec for n = 1). A measurement during which
      * other processes used more than {@link #CONTENDED_PERCENT}% of the machine's CPU is repeated (after waiting up
-     * to a minute for the machine to calm down), at most {@link #ATTEMPTS} times; the printed line says how many
+     * to a minute for the machine to calm down), at most {@code attempts} times; the printed line says how many
      * attempts it took and flags a result that never ran alone.
      */
     private static double measure(WeightMatrix[] copies, int n, Parallel pool, double seconds) {
@@ -166,7 +184,7 @@ public final class KernelBench {
         double others = 0;
         double[] sorted = {};
         int attempt = 1;
-        for (; attempt <= ATTEMPTS; attempt++) {
+        for (; attempt <= attempts; attempt++) {
             if (attempt > 1) {
                 CpuShare.waitForQuiet(60);
             }
@@ -177,17 +195,19 @@ public final class KernelBench {
             for (int i = 0; ; i++) {
                 WeightMatrix w = copies[i % copies.length];
                 long start = System.nanoTime();
+                long cpuStart = cpuClock ? THREADS.getCurrentThreadCpuTime() : 0;
                 if (n == 1) {
                     w.matvec(x, out, pool);
                 } else {
                     w.matmul(x, n, out, pool);
                 }
                 long stop = System.nanoTime();
+                long cpu = cpuClock ? THREADS.getCurrentThreadCpuTime() - cpuStart : 0;
                 if (share == null && stop > warmEnd && i >= 3) {
                     share = CpuShare.start();
                     end = stop + (long) (seconds * 1e9);
                 } else if (share != null) {
-                    ms.add((stop - start) / 1e6);
+                    ms.add((cpuClock ? cpu : stop - start) / 1e6);
                     if ((stop > end && ms.size() >= 5) || ms.size() >= 400) {
                         check(copies[i % copies.length], x, n, out);
                         break;
@@ -217,7 +237,7 @@ public final class KernelBench {
 
     private static WeightMatrix[] copies(Arena arena, TensorType type, int rows, int cols) {
         MemorySegment first = QuantReference.randomBlocks(arena, type, (long) rows * cols, new Random(1));
-        int count = (int) Math.max(2, Math.min(12, (200L << 20) / first.byteSize() + 1));
+        int count = copyCount > 0 ? copyCount : (int) Math.max(2, Math.min(12, (200L << 20) / first.byteSize() + 1));
         WeightMatrix[] copies = new WeightMatrix[count];
         for (int i = 0; i < count; i++) {
             MemorySegment data = i == 0 ? first : arena.allocate(first.byteSize(), 64).copyFrom(first);
