@@ -10,6 +10,7 @@ packages=(
   python3-pandas      # likewise
   python3-matplotlib  # likewise; figures come back as PNG
   nodejs              # RealClients413Test: Node's http client must read the 413 of an oversized body (python3 too)
+  chromium            # chatglm4j-browser-tests: the web UI in headless Chromium (Playwright never downloads a browser)
 )
 
 missing=()

@@ -67,6 +67,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("chat", new ChatCommand(io));
         cl.addSubcommand("generate", new GenerateCommand(io));
         cl.addSubcommand("serve", new ServeCommand(io));
+        cl.addSubcommand("web", new WebCommand(io));
         cl.addSubcommand("tokenize", new TokenizeCommand(io));
         cl.addSubcommand("bench", new BenchCommand(io));
         cl.addSubcommand("random-model", new RandomModelCommand(io));

@@ -33,14 +33,15 @@ import java.util.regex.Pattern;
 
 /**
  * {@code chatglm serve}: the OpenAI-compatible HTTP server. It listens first and loads the model after, so that
- * {@code /health} answers 503 while loading and 200 once ready; then one line with the URL goes to stdout. It runs
+ * {@code /health} answers 503 while loading and 200 once ready; then one line with the URLs (API and web UI) goes to
+ * stdout. It runs
  * until Ctrl-C (or SIGTERM), which cancels running requests and closes everything.
  */
 @Command(name = "serve", sortOptions = false,
         description = {"Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, "
-                + "/v1/models, /tokenize, /detokenize, /health, /metrics), and the web UI's agent API (/api/: "
+                + "/v1/models, /tokenize, /detokenize, /health, /metrics), the web UI at / and its agent API (/api/: "
                 + "conversations with tools or the sandboxed code interpreter, their files).",
-                "Prints one line with the URL when the model is loaded; Ctrl-C stops."})
+                "Prints one line with the URLs when the model is loaded; Ctrl-C stops."})
 final class ServeCommand implements Callable<Integer> {
     /** Servers of this process, so that in-process tests can stop them as Ctrl-C would. */
     private static final Set<ServeCommand> RUNNING = ConcurrentHashMap.newKeySet();
@@ -100,42 +101,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Requests that may wait for a free slot; more get 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
     int queue;
 
-    @Option(names = "--max-workers", paramLabel = "N", defaultValue = "4",
-            description = "Agent API: Python workers (one per conversation using the code interpreter) alive at once; "
-                    + "a turn that needs one more gets 503. Default: ${DEFAULT-VALUE}.")
-    int maxWorkers;
+    @Mixin
+    AgentApiFlags agentApi;
 
-    @Option(names = "--worker-idle", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
-            description = "Agent API: stop a conversation's worker after this long unused (its files stay); e.g. 90s, "
-                    + "10m, 2h. Default: ${DEFAULT-VALUE}.")
-    Duration workerIdle;
-
-    @Option(names = "--conversation-idle", paramLabel = "DURATION", defaultValue = "24h", converter = DurationConverter.class,
-            description = "Agent API: forget a conversation and delete its files after this long unused. Default: ${DEFAULT-VALUE}.")
-    Duration conversationIdle;
-
-    @Option(names = "--max-upload", paramLabel = "SIZE", defaultValue = "64M", converter = SizeConverter.class,
-            description = "Agent API: largest file uploaded to (or downloaded from) a conversation; e.g. 500K, 64M, 1G. "
-                    + "Default: ${DEFAULT-VALUE}.")
-    long maxUpload;
-
-    @Option(names = "--data-root", paramLabel = "DIR",
-            description = "Agent API: the folder for the conversations' files (one folder each, the code's /mnt/data; "
-                    + "deleted when the conversation is, and when the server stops). Default: a new private folder in the "
-                    + "system temp folder, removed when the server stops.")
-    Path dataRoot;
-
-    @Option(names = "--weather",
-            description = "Agent API: offer the built-in get_weather, which sends the city to wttr.in (off by default).")
-    boolean weather;
-
-    @Option(names = "--cell-timeout", paramLabel = "S", defaultValue = "30",
-            description = "Agent API: seconds a code cell or a tool may run before it is stopped. Default: ${DEFAULT-VALUE}.")
-    int cellTimeout;
-
-    @Option(names = "--max-rounds", paramLabel = "N", defaultValue = "5",
-            description = "Agent API: model turns per message, calls included (the reference demo's 5). Default: ${DEFAULT-VALUE}.")
-    int maxRounds;
+    /** Set by {@code chatglm web}: the ready line leads with the page's address. */
+    boolean web;
 
     ServeCommand(Io io) {
         this.io = io;
@@ -162,7 +132,7 @@ final class ServeCommand implements Callable<Integer> {
         if (maxConnections < 1) {
             throw new ParameterException(spec.commandLine(), "--max-connections must be at least 1, got " + maxConnections);
         }
-        AgentApiOptions agent = agentOptions();
+        AgentApiOptions agent = agentApi.options(spec);
         model.loadOptions(0); // reports option mistakes before the port is taken
         String key = apiKey();
         String id = alias != null ? alias : model.displayName();
@@ -191,8 +161,13 @@ final class ServeCommand implements Callable<Integer> {
             server.ready(Backend.of(glm, id));
             RUNNING.add(this);
             Runtime.getRuntime().addShutdownHook(hook);
-            io.out().println("chatglm: serving " + id + " at " + server.baseUrl() + " (" + parallel + " parallel, queue "
-                    + queue + (key == null ? "" : ", API key required") + "); Ctrl-C stops");
+            if (web) {
+                io.out().println("chatglm: web UI at " + server.pageUrl() + " (" + id + ", API at " + server.baseUrl()
+                        + (key == null ? "" : ", API key required") + "); Ctrl-C stops");
+            } else {
+                io.out().println("chatglm: serving " + id + " at " + server.baseUrl() + " (" + parallel + " parallel, queue "
+                        + queue + (key == null ? "" : ", API key required") + "); web UI at " + server.pageUrl() + "; Ctrl-C stops");
+            }
             io.out().flush();
             stop.await();
             io.err().println("chatglm: stopping");
@@ -209,61 +184,6 @@ final class ServeCommand implements Callable<Integer> {
             } catch (IllegalStateException | IllegalArgumentException ignored) {
                 // shutting down already, or the hook was never added
             }
-        }
-    }
-
-    private AgentApiOptions agentOptions() {
-        if (maxWorkers < 1) {
-            throw new ParameterException(spec.commandLine(), "--max-workers must be at least 1, got " + maxWorkers);
-        }
-        if (cellTimeout < 1) {
-            throw new ParameterException(spec.commandLine(), "--cell-timeout must be at least 1 second, got " + cellTimeout);
-        }
-        if (maxRounds < 1) {
-            throw new ParameterException(spec.commandLine(), "--max-rounds must be at least 1, got " + maxRounds);
-        }
-        if (maxUpload > Integer.MAX_VALUE - 8) {
-            throw new ParameterException(spec.commandLine(), "--max-upload must be below 2G, got " + maxUpload + " bytes");
-        }
-        return AgentApiOptions.DEFAULTS.withMaxWorkers(maxWorkers).withIdleLimits(workerIdle, conversationIdle)
-                .withMaxUploadBytes(maxUpload).withDataRoot(dataRoot)
-                .withWeather(weather ? WeatherService.wttrIn() : WeatherService.DISABLED)
-                .withCellTimeout(Duration.ofSeconds(cellTimeout)).withMaxRounds(maxRounds);
-    }
-
-    /** {@code 90s}, {@code 10m}, {@code 2h}, {@code 1d}, or seconds without a unit; more than zero. */
-    static final class DurationConverter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            Matcher m = Pattern.compile("([0-9]{1,9})([smhd]?)").matcher(value.strip());
-            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-                throw new TypeConversionException("expected a duration such as 90s, 10m, 2h or 1d, got '" + value + "'");
-            }
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                case "d" -> Duration.ofDays(n);
-                default -> Duration.ofSeconds(n);
-            };
-        }
-    }
-
-    /** Bytes, or with a binary unit: {@code 500K}, {@code 64M}, {@code 1G} (also {@code KiB}, {@code MiB}, {@code GiB}). */
-    static final class SizeConverter implements ITypeConverter<Long> {
-        @Override
-        public Long convert(String value) {
-            Matcher m = Pattern.compile("([0-9]{1,12})(?:([KMG])(?:iB|B)?)?", Pattern.CASE_INSENSITIVE).matcher(value.strip());
-            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-                throw new TypeConversionException("expected a size such as 500K, 64M or 1G, got '" + value + "'");
-            }
-            long n = Long.parseLong(m.group(1));
-            int shift = m.group(2) == null ? 0 : switch (Character.toUpperCase(m.group(2).charAt(0))) {
-                case 'K' -> 10;
-                case 'M' -> 20;
-                default -> 30;
-            };
-            return n << shift;
         }
     }
 

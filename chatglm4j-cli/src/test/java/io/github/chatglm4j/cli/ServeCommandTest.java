@@ -113,13 +113,13 @@ class ServeCommandTest {
 
     @Test
     void durationsAndSizesReadAsTheHelpSays() {
-        var durations = new ServeCommand.DurationConverter();
+        var durations = new AgentApiFlags.DurationConverter();
         assertThat(durations.convert("90s")).isEqualTo(java.time.Duration.ofSeconds(90));
         assertThat(durations.convert("90")).isEqualTo(java.time.Duration.ofSeconds(90));
         assertThat(durations.convert("10m")).isEqualTo(java.time.Duration.ofMinutes(10));
         assertThat(durations.convert("24h")).isEqualTo(java.time.Duration.ofHours(24));
         assertThat(durations.convert("2d")).isEqualTo(java.time.Duration.ofDays(2));
-        var sizes = new ServeCommand.SizeConverter();
+        var sizes = new AgentApiFlags.SizeConverter();
         assertThat(sizes.convert("1000")).isEqualTo(1000L);
         assertThat(sizes.convert("500K")).isEqualTo(500L << 10);
         assertThat(sizes.convert("64M")).isEqualTo(64L << 20);

@@ -20,8 +20,8 @@ import java.util.Objects;
 
 /**
  * An OpenAI-compatible HTTP server over the engine: {@code /v1/chat/completions}, {@code /v1/completions},
- * {@code /v1/models}, {@code /tokenize}, {@code /detokenize}, {@code /health} and {@code /metrics}; and the agent API
- * of the web UI under {@code /api/} ({@link AgentApi}).
+ * {@code /v1/models}, {@code /tokenize}, {@code /detokenize}, {@code /health} and {@code /metrics}; the agent API
+ * of the web UI under {@code /api/} ({@link AgentApi}); and the web UI at {@code /} ({@link WebUi}).
  *
  * <pre>{@code
  * OpenAiServer server = OpenAiServer.start(ServerOptions.local(8000));   // /health answers 503: loading
@@ -48,6 +48,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ChatEndpoint chat;
     private final CompletionsEndpoint completions;
     private final AgentApi agent;
+    private final WebUi webUi = new WebUi();
     private volatile Backend backend;
 
     private OpenAiServer(ServerOptions options, Admission admission) throws IOException {
@@ -118,6 +119,11 @@ public final class OpenAiServer implements AutoCloseable {
         return "http://" + host + ":" + port() + "/v1";
     }
 
+    /** The web UI's address, e.g. {@code http://127.0.0.1:8000/}. */
+    public String pageUrl() {
+        return baseUrl().substring(0, baseUrl().length() - "v1".length());
+    }
+
     /** Requests that ended with the given OpenAI finish reason, or {@code cancelled} (client gone) / {@code error}. */
     public long finishedCount(String outcome) {
         return state.metrics().finishedCount(outcome);
@@ -174,6 +180,11 @@ public final class OpenAiServer implements AutoCloseable {
                 return;
             }
             Cors.checkStateChanging(ex, allowed);
+            if (r == null && WebUi.owns(path)) {
+                route = "web";
+                servePage(exchange, ex, path);
+                return;
+            }
             if (r == null) {
                 throw ErrorResponses.unknownRoute(ex.method(), path);
             }
@@ -237,6 +248,16 @@ public final class OpenAiServer implements AutoCloseable {
             case TOKENIZE -> Endpoints.tokenize(ex, b, admission);
             case DETOKENIZE -> Endpoints.detokenize(ex, b, admission);
             default -> throw new IllegalStateException(r.name());
+        }
+    }
+
+    /** The web UI's files: GET or HEAD, no key needed (the page asks for it when the API answers 401). */
+    private void servePage(HttpExchange exchange, Exchange ex, String path) throws IOException {
+        if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
+            throw ErrorResponses.methodNotAllowed(ex.method(), path, "GET, HEAD, OPTIONS");
+        }
+        if (!webUi.serve(exchange, path)) {
+            throw ErrorResponses.unknownRoute(ex.method(), path);
         }
     }
 
