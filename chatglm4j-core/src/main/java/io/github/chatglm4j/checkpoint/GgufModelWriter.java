@@ -160,7 +160,7 @@ public final class GgufModelWriter {
      * @param vocabulary one entry per embedding row, e.g. {@link GgufVocabulary#of}
      * @param name       {@code general.name}
      */
-    public static void write(Path out, ChatGLMConfig config, GgufVocabulary vocabulary, String name, TypePolicy types,
+    static void write(Path out, ChatGLMConfig config, GgufVocabulary vocabulary, String name, TypePolicy types,
                              TensorFill fill, LoadProgress progress, boolean overwrite) throws IOException {
         var metadata = metadata(config, vocabulary, name, types.fileType(), CHAT_TEMPLATE);
         write(out, metadata, plan(config, types), fill, new Tracker(progress), overwrite);
@@ -176,7 +176,7 @@ public final class GgufModelWriter {
     }
 
     /** The metadata llama.cpp's converter writes for ChatGLM3, in its order. */
-    public static Map<String, GgufValue> metadata(ChatGLMConfig c, GgufVocabulary vocabulary, String name, int fileType, String chatTemplate) {
+    static Map<String, GgufValue> metadata(ChatGLMConfig c, GgufVocabulary vocabulary, String name, int fileType, String chatTemplate) {
         if (vocabulary.size() != c.vocabSize()) {
             throw new IllegalArgumentException("the vocabulary has " + vocabulary.size() + " entries but the embedding has "
                     + c.vocabSize() + " rows (llama.cpp requires one entry per row)");

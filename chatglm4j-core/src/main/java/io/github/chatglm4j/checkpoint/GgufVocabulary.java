@@ -11,7 +11,7 @@ import java.util.List;
  *
  * @param types SentencePiece type numbers: normal 1, unknown 2, control 3, user-defined 4, unused 5, byte 6
  */
-public record GgufVocabulary(List<String> tokens, float[] scores, int[] types) {
+record GgufVocabulary(List<String> tokens, float[] scores, int[] types) {
     public static final int NORMAL = 1;
     public static final int UNKNOWN = 2;
     public static final int CONTROL = 3;
