@@ -1,21 +1,7 @@
 package io.github.chatglm4j.tensor;
 
-import io.github.chatglm4j.tensor.codec.BF16Codec;
 import io.github.chatglm4j.tensor.codec.BlockCodec;
-import io.github.chatglm4j.tensor.codec.F16Codec;
-import io.github.chatglm4j.tensor.codec.F32Codec;
-import io.github.chatglm4j.tensor.codec.IQ4_NLCodec;
-import io.github.chatglm4j.tensor.codec.IQ4_XSCodec;
-import io.github.chatglm4j.tensor.codec.Q2_KCodec;
-import io.github.chatglm4j.tensor.codec.Q3_KCodec;
-import io.github.chatglm4j.tensor.codec.Q4_0Codec;
-import io.github.chatglm4j.tensor.codec.Q4_1Codec;
-import io.github.chatglm4j.tensor.codec.Q4_KCodec;
-import io.github.chatglm4j.tensor.codec.Q5_0Codec;
-import io.github.chatglm4j.tensor.codec.Q5_1Codec;
-import io.github.chatglm4j.tensor.codec.Q5_KCodec;
-import io.github.chatglm4j.tensor.codec.Q6_KCodec;
-import io.github.chatglm4j.tensor.codec.Q8_0Codec;
+import io.github.chatglm4j.tensor.codec.Codecs;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
@@ -33,37 +19,37 @@ import java.util.Optional;
  */
 public enum TensorType {
     // id, codec, float decoder, float mat-vec rows
-    F32(0, new F32Codec(), Decode::f32Row, DotKernels::f32Rows),
-    F16(1, new F16Codec(), Decode::f16Row, DotKernels::f16Rows),
-    BF16(30, new BF16Codec(), Decode::bf16Row, DotKernels::bf16Rows),
+    F32(0, Codecs.F32, Decode::f32Row, DotKernels::f32Rows),
+    F16(1, Codecs.F16, Decode::f16Row, DotKernels::f16Rows),
+    BF16(30, Codecs.BF16, Decode::bf16Row, DotKernels::bf16Rows),
 
     // id, codec, quantization target, block decoder, int8 mat-vec rows [, batched int8 rows [, regrouped layout]]
     /** 32 weights: f16 scale + 32 int8. */
-    Q8_0(8, new Q8_0Codec(), QuantTarget.YES, QuantDecode::q8_0, QuantDotKernels::q8_0Rows, QuantProducts::batchQ8_0,
+    Q8_0(8, Codecs.Q8_0, QuantTarget.YES, QuantDecode::q8_0, QuantDotKernels::q8_0Rows, QuantProducts::batchQ8_0,
             new Regrouping(InterleavedQ8_0::repackRows, InterleavedQ8_0::matvec, InterleavedQ8_0::batch, InterleavedQ8_0::decode)),
     /** 32 weights: f16 scale + 16 bytes of 4-bit values offset by 8. */
-    Q4_0(2, new Q4_0Codec(), QuantTarget.YES, QuantDecode::q4_0, QuantDotKernels::q4_0Rows, QuantProducts::batchQ4_0,
+    Q4_0(2, Codecs.Q4_0, QuantTarget.YES, QuantDecode::q4_0, QuantDotKernels::q4_0Rows, QuantProducts::batchQ4_0,
             new Regrouping(InterleavedQ4_0::repackRows, InterleavedQ4_0::matvec, InterleavedQ4_0::batch, InterleavedQ4_0::decode)),
     /** 32 weights: f16 scale, f16 minimum + 16 bytes of 4-bit values. */
-    Q4_1(3, new Q4_1Codec(), QuantTarget.YES, QuantDecode::q4_1, QuantDotKernels::q4_1Rows),
+    Q4_1(3, Codecs.Q4_1, QuantTarget.YES, QuantDecode::q4_1, QuantDotKernels::q4_1Rows),
     /** 32 weights: f16 scale, 32 high bits + 16 bytes of low nibbles, offset by 16. */
-    Q5_0(6, new Q5_0Codec(), QuantTarget.YES, QuantDecode::q5_0, QuantDotKernels::q5_0Rows),
+    Q5_0(6, Codecs.Q5_0, QuantTarget.YES, QuantDecode::q5_0, QuantDotKernels::q5_0Rows),
     /** 32 weights: f16 scale, f16 minimum, 32 high bits + 16 bytes of low nibbles. */
-    Q5_1(7, new Q5_1Codec(), QuantTarget.YES, QuantDecode::q5_1, QuantDotKernels::q5_1Rows),
+    Q5_1(7, Codecs.Q5_1, QuantTarget.YES, QuantDecode::q5_1, QuantDotKernels::q5_1Rows),
     /** 256 weights: f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales/mins, 128 bytes of nibbles. */
-    Q4_K(12, new Q4_KCodec(), QuantTarget.NO, QuantDecode::q4k, KQuantDotKernels::q4kRows, QuantProducts::batchQ4K),
+    Q4_K(12, Codecs.Q4_K, QuantTarget.NO, QuantDecode::q4k, KQuantDotKernels::q4kRows, QuantProducts::batchQ4K),
     /** 256 weights: as Q4_K plus 32 bytes of fifth bits. */
-    Q5_K(13, new Q5_KCodec(), QuantTarget.NO, QuantDecode::q5k, KQuantDotKernels::q5kRows),
+    Q5_K(13, Codecs.Q5_K, QuantTarget.NO, QuantDecode::q5k, KQuantDotKernels::q5kRows),
     /** 256 weights: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d. */
-    Q6_K(14, new Q6_KCodec(), QuantTarget.NO, QuantDecode::q6k, KQuantDotKernels::q6kRows),
+    Q6_K(14, Codecs.Q6_K, QuantTarget.NO, QuantDecode::q6k, KQuantDotKernels::q6kRows),
     /** 256 weights: 16 bytes of 4-bit scale/min pairs, 64 bytes of 2-bit levels, f16 d, f16 dmin. */
-    Q2_K(10, new Q2_KCodec(), QuantTarget.NO, LowBitKQuantKernels::q2kDecode, LowBitKQuantKernels::q2kRows),
+    Q2_K(10, Codecs.Q2_K, QuantTarget.NO, LowBitKQuantKernels::q2kDecode, LowBitKQuantKernels::q2kRows),
     /** 256 weights: 32 bytes of high bits, 64 bytes of 2-bit low parts, 12 bytes of 6-bit scales, f16 d. */
-    Q3_K(11, new Q3_KCodec(), QuantTarget.NO, LowBitKQuantKernels::q3kDecode, LowBitKQuantKernels::q3kRows),
+    Q3_K(11, Codecs.Q3_K, QuantTarget.NO, LowBitKQuantKernels::q3kDecode, LowBitKQuantKernels::q3kRows),
     /** 32 weights: f16 d + 16 bytes of 4-bit indices into a non-linear grid of 16 int8 levels. */
-    IQ4_NL(20, new IQ4_NLCodec(), QuantTarget.NO, Iq4Kernels::iq4nlDecode, Iq4Kernels::iq4nlRows),
+    IQ4_NL(20, Codecs.IQ4_NL, QuantTarget.NO, Iq4Kernels::iq4nlDecode, Iq4Kernels::iq4nlRows),
     /** 256 weights: f16 d, eight 6-bit group scales, 128 bytes of IQ4_NL's grid indices. */
-    IQ4_XS(23, new IQ4_XSCodec(), QuantTarget.NO, Iq4Kernels::iq4xsDecode, Iq4Kernels::iq4xsRows);
+    IQ4_XS(23, Codecs.IQ4_XS, QuantTarget.NO, Iq4Kernels::iq4xsDecode, Iq4Kernels::iq4xsRows);
 
     /** Whether float weights may be quantized to a row's type while loading ({@code --quant}), or it is only read. */
     private enum QuantTarget { YES, NO }

@@ -5,10 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** BF16: the top 16 bits of a float, rounded to nearest even (as PyTorch); NaN stays a (quiet) NaN. */
-public final class BF16Codec extends BlockCodec {
+final class BF16Codec extends BlockCodec {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    public BF16Codec() {
+    BF16Codec() {
         super("BF16", 1, 2);
     }
 

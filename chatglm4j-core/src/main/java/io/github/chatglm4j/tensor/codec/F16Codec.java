@@ -5,10 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** F16: little-endian IEEE half floats, rounded to nearest even (as ggml's FP32_TO_FP16). */
-public final class F16Codec extends BlockCodec {
+final class F16Codec extends BlockCodec {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    public F16Codec() {
+    F16Codec() {
         super("F16", 1, 2);
     }
 

@@ -5,10 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** F32: little-endian IEEE single floats, copied as they are. */
-public final class F32Codec extends BlockCodec {
+final class F32Codec extends BlockCodec {
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    public F32Codec() {
+    F32Codec() {
         super("F32", 1, 4);
     }
 

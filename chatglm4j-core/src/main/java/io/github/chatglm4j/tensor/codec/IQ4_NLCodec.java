@@ -6,9 +6,9 @@ package io.github.chatglm4j.tensor.codec;
  * ({@code quantize_iq4_nl} without an importance matrix), byte for byte: the {@link Iq4Grid#scale} search, then every
  * weight's nearest level for that float scale.
  */
-public final class IQ4_NLCodec extends BlockCodec {
+final class IQ4_NLCodec extends BlockCodec {
 
-    public IQ4_NLCodec() {
+    IQ4_NLCodec() {
         super("IQ4_NL", 32, 18);
     }
 

@@ -7,11 +7,11 @@ package io.github.chatglm4j.tensor.codec;
  * importance matrix), byte for byte: each group's {@link Iq4Grid#scale}, the scales quantized to 6 bits against the
  * one of largest magnitude ({@code d = max/-32}), and every weight's nearest level for its rounded group scale.
  */
-public final class IQ4_XSCodec extends BlockCodec {
+final class IQ4_XSCodec extends BlockCodec {
     private static final int QK = 256;
     private static final int QS = 8;
 
-    public IQ4_XSCodec() {
+    IQ4_XSCodec() {
         super("IQ4_XS", 256, 136);
     }
 

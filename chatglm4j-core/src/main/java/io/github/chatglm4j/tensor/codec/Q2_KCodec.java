@@ -9,12 +9,12 @@ package io.github.chatglm4j.tensor.codec;
  * search on levels 0..3 weighted by {@code |x|} with absolute errors, then scales and mins quantized to 4 bits
  * against the largest of each, and the levels recomputed from the rounded header.
  */
-public final class Q2_KCodec extends BlockCodec {
+final class Q2_KCodec extends BlockCodec {
     private static final int QK = 256;
     private static final int QS = 16;
     private static final int D = 80;
 
-    public Q2_KCodec() {
+    Q2_KCodec() {
         super("Q2_K", 256, 84);
     }
 

@@ -12,13 +12,13 @@ package io.github.chatglm4j.tensor.codec;
  * {@link KQuantFits#q3} fit on levels -4..3, the scales quantized to 6 bits against the one of largest magnitude
  * ({@code d = max/-32}), and the levels recomputed from the rounded scales.
  */
-public final class Q3_KCodec extends BlockCodec {
+final class Q3_KCodec extends BlockCodec {
     private static final int QK = 256;
     private static final int QS = 32;
     private static final int SCALES = 96;
     private static final int D = 108;
 
-    public Q3_KCodec() {
+    Q3_KCodec() {
         super("Q3_K", 256, 110);
     }
 

@@ -7,10 +7,10 @@ package io.github.chatglm4j.tensor.codec;
  * is rounded to float before the bias is added, as llama.cpp's compiled quantizer does (ggml-base is built without
  * FMA; gguf-py's float64 port rounds once and differs in rare near-integer cases).
  */
-public final class Q4_0Codec extends BlockCodec {
+final class Q4_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    public Q4_0Codec() {
+    Q4_0Codec() {
         super("Q4_0", 32, 18);
     }
 

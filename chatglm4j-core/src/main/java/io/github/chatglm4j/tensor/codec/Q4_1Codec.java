@@ -5,10 +5,10 @@ package io.github.chatglm4j.tensor.codec;
  * {@code w = d·q + m}. Byte-exact to ggml's reference: {@code d = (max - min) / 15},
  * {@code q = min(15, trunc((x - min)·(1/d) + 0.5))} in float arithmetic with the float {@code d}.
  */
-public final class Q4_1Codec extends BlockCodec {
+final class Q4_1Codec extends BlockCodec {
     private static final int QK = 32;
 
-    public Q4_1Codec() {
+    Q4_1Codec() {
         super("Q4_1", 32, 20);
     }
 

@@ -5,10 +5,10 @@ package io.github.chatglm4j.tensor.codec;
  * weights {@code 64c..64c+31} in their low and {@code 64c+32..64c+63} in their high nibbles. The quantizer is ggml's
  * {@code quantize_row_q4_K_ref} (levels 0..15, search from -1 in 21 steps of 0.1), byte for byte.
  */
-public final class Q4_KCodec extends BlockCodec {
+final class Q4_KCodec extends BlockCodec {
     private static final int QS = KScaleMin.HEADER;
 
-    public Q4_KCodec() {
+    Q4_KCodec() {
         super("Q4_K", 256, 144);
     }
 

@@ -6,10 +6,10 @@ package io.github.chatglm4j.tensor.codec;
  * {@code m} the signed element of largest magnitude, {@code q = min(31, trunc(x·(1/d) + 16.5))}, the product
  * rounded to float before the bias is added (see {@link Q4_0Codec}).
  */
-public final class Q5_0Codec extends BlockCodec {
+final class Q5_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    public Q5_0Codec() {
+    Q5_0Codec() {
         super("Q5_0", 32, 22);
     }
 

@@ -5,10 +5,10 @@ package io.github.chatglm4j.tensor.codec;
  * (as Q5_0), {@code w = d·q + m}. Byte-exact to ggml's reference: {@code d = (max - min) / 31},
  * {@code q = min(31, trunc((x - min)·(1/d) + 0.5))} in float arithmetic with the float {@code d}.
  */
-public final class Q5_1Codec extends BlockCodec {
+final class Q5_1Codec extends BlockCodec {
     private static final int QK = 32;
 
-    public Q5_1Codec() {
+    Q5_1Codec() {
         super("Q5_1", 32, 24);
     }
 

@@ -5,11 +5,11 @@ package io.github.chatglm4j.tensor.codec;
  * as in Q4_K); weight {@code 32j + l} (sub-block j) takes its fifth bit from bit j of byte {@code l}. The quantizer
  * is ggml's {@code quantize_row_q5_K_ref} (levels 0..31, search from -0.5 in 16 steps of 0.1), byte for byte.
  */
-public final class Q5_KCodec extends BlockCodec {
+final class Q5_KCodec extends BlockCodec {
     private static final int QH = KScaleMin.HEADER;
     private static final int QS = QH + 32;
 
-    public Q5_KCodec() {
+    Q5_KCodec() {
         super("Q5_K", 256, 176);
     }
 

@@ -13,13 +13,13 @@ import java.util.Arrays;
  * {@link KQuantFits#symmetric} fit with 32 levels on each side, the 16 scales quantized to int8 against the one of
  * largest magnitude ({@code d = max/-128}), and the levels recomputed from the rounded scales.
  */
-public final class Q6_KCodec extends BlockCodec {
+final class Q6_KCodec extends BlockCodec {
     private static final int QK = 256;
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
 
-    public Q6_KCodec() {
+    Q6_KCodec() {
         super("Q6_K", 256, 210);
     }
 

@@ -4,10 +4,10 @@ package io.github.chatglm4j.tensor.codec;
  * Q8_0: 32 weights as a half scale {@code d} and 32 signed bytes, {@code w = d·q}. Byte-exact to ggml's reference:
  * {@code d = max|x| / 127} in float, {@code q = roundf(x · (1/d))} with the float {@code d}, not the half one.
  */
-public final class Q8_0Codec extends BlockCodec {
+final class Q8_0Codec extends BlockCodec {
     private static final int QK = 32;
 
-    public Q8_0Codec() {
+    Q8_0Codec() {
         super("Q8_0", 32, 34);
     }
 

@@ -1,6 +1,6 @@
 package io.github.chatglm4j.tensor.quant;
 
-import io.github.chatglm4j.tensor.codec.BF16Codec;
+import io.github.chatglm4j.tensor.codec.Codecs;
 import io.github.chatglm4j.tensor.Parallel;
 import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.WeightMatrix;
@@ -25,7 +25,7 @@ class MatrixQuantizerTest {
         MemorySegment seg = arena.allocate(2L * rows * cols, 64);
         for (long i = 0; i < (long) rows * cols; i++) {
             seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i,
-                    BF16Codec.toBf16((float) (rnd.nextGaussian() * 0.02)));
+                    Codecs.toBf16((float) (rnd.nextGaussian() * 0.02)));
         }
         return new WeightMatrix(seg, TensorType.BF16, rows, cols);
     }

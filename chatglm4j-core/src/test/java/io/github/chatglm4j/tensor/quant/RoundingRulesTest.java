@@ -1,6 +1,6 @@
 package io.github.chatglm4j.tensor.quant;
 
-import io.github.chatglm4j.tensor.codec.BF16Codec;
+import io.github.chatglm4j.tensor.codec.Codecs;
 import io.github.chatglm4j.tensor.TensorType;
 import org.junit.jupiter.api.Test;
 
@@ -116,7 +116,7 @@ class RoundingRulesTest {
             if (!Float.isFinite(v)) {
                 continue;
             }
-            short got = BF16Codec.toBf16(v);
+            short got = Codecs.toBf16(v);
             int lo = bits >>> 16;
             double below = Float.intBitsToFloat(lo << 16);
             double above = Float.intBitsToFloat((lo + 1) << 16); // next magnitude up
@@ -128,8 +128,8 @@ class RoundingRulesTest {
             int want = dBelow < dAbove || dBelow == dAbove && (lo & 1) == 0 ? lo : lo + 1;
             assertThat(got & 0xFFFF).as("bf16 of %s (bits %08x)", v, bits).isEqualTo(want & 0xFFFF);
         }
-        assertThat(Float.isNaN(Float.intBitsToFloat(BF16Codec.toBf16(Float.NaN) << 16))).as("NaN stays NaN").isTrue();
-        assertThat(Float.isNaN(Float.intBitsToFloat(BF16Codec.toBf16(Float.intBitsToFloat(0x7F80_0001)) << 16)))
+        assertThat(Float.isNaN(Float.intBitsToFloat(Codecs.toBf16(Float.NaN) << 16))).as("NaN stays NaN").isTrue();
+        assertThat(Float.isNaN(Float.intBitsToFloat(Codecs.toBf16(Float.intBitsToFloat(0x7F80_0001)) << 16)))
                 .as("a NaN with only low payload bits does not become infinity").isTrue();
     }
 
