@@ -4,6 +4,7 @@ import io.github.chatglm4j.agent.interpreter.CellResult;
 import io.github.chatglm4j.agent.interpreter.DataFile;
 import io.github.chatglm4j.agent.interpreter.Figure;
 import io.github.chatglm4j.agent.tool.ToolResult;
+import io.github.chatglm4j.chat.PythonText;
 
 import java.util.List;
 
@@ -55,7 +56,7 @@ public record Observation(String content, String display, List<Figure> figures, 
      * restarts last.
      */
     public static Observation of(CellResult cell, int limit) {
-        var content = new StringBuilder(strip(truncate(cell.output(), limit)));
+        var content = new StringBuilder(PythonText.strip(truncate(cell.output(), limit)));
         for (int i = 0; i < cell.figures().size(); i++) {
             content.append(content.isEmpty() ? "" : "\n").append(IMAGE);
         }
@@ -77,27 +78,5 @@ public record Observation(String content, String display, List<Figure> figures, 
             return s;
         }
         return s.substring(0, s.offsetByCodePoints(0, limit)) + TRUNCATED;
-    }
-
-    /** Python's {@code str.strip()}: the reference demo strips what it shows and sends. */
-    static String strip(String s) {
-        int start = 0;
-        int end = s.length();
-        while (start < end && isSpace(s.charAt(start))) {
-            start++;
-        }
-        while (end > start && isSpace(s.charAt(end - 1))) {
-            end--;
-        }
-        return s.substring(start, end);
-    }
-
-    /** Python's str.isspace() (Java's isWhitespace differs on no-break spaces and U+0085). */
-    private static boolean isSpace(char c) {
-        return switch (c) {
-            case '\t', '\n', 0x0B, '\f', '\r', 0x1C, 0x1D, 0x1E, 0x1F, ' ', 0x85, 0xA0, 0x1680,
-                 0x2028, 0x2029, 0x202F, 0x205F, 0x3000 -> true;
-            default -> c >= 0x2000 && c <= 0x200A;
-        };
     }
 }

@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
 final class ServeCommand implements Callable<Integer> {
     /** Servers of this process, so that in-process tests can stop them as Ctrl-C would. */
     private static final Set<ServeCommand> RUNNING = ConcurrentHashMap.newKeySet();
+    /** Defaults of --queue and --max-connections, which {@code web} uses without offering the options. */
+    static final int DEFAULT_QUEUE = 64, DEFAULT_MAX_CONNECTIONS = 512;
 
     private final Io io;
     private final CountDownLatch stop = new CountDownLatch(1);
@@ -89,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
                     + "any IP address too. Protects against DNS rebinding.")
     List<String> allowedHosts = new ArrayList<>();
 
-    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "512",
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + DEFAULT_MAX_CONNECTIONS,
             description = "Connections served at once; more get 503 and are closed. Default: ${DEFAULT-VALUE}.")
     int maxConnections;
 
@@ -97,7 +99,7 @@ final class ServeCommand implements Callable<Integer> {
             description = "Requests generated at the same time (each holds a KV cache of --ctx tokens). Default: ${DEFAULT-VALUE}.")
     int parallel;
 
-    @Option(names = "--queue", paramLabel = "N", defaultValue = "64",
+    @Option(names = "--queue", paramLabel = "N", defaultValue = "" + DEFAULT_QUEUE,
             description = "Requests that may wait for a free slot; more get 503 with Retry-After. Default: ${DEFAULT-VALUE}.")
     int queue;
 

@@ -65,8 +65,8 @@ final class WebCommand implements Callable<Integer> {
         serve.apiKeyFile = apiKeyFile;
         serve.allowedHosts = allowedHosts;
         serve.parallel = parallel;
-        serve.queue = 64; // serve's defaults
-        serve.maxConnections = 512;
+        serve.queue = ServeCommand.DEFAULT_QUEUE;
+        serve.maxConnections = ServeCommand.DEFAULT_MAX_CONNECTIONS;
         serve.agentApi = agentApi;
         serve.web = true;
         return serve.call();

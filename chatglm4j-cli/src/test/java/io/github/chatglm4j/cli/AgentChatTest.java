@@ -3,6 +3,7 @@ package io.github.chatglm4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.github.chatglm4j.agent.testing.Reference;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,52 +73,7 @@ class AgentChatTest {
     @Test
     void builtinToolsAreTheReferenceRegistry() {
         // the composite demo's three tools, rendered as chatglm.cpp's function_call.txt shows the first two
-        String system = """
-                Answer the following questions as best as you can. You have access to the following tools:
-                {
-                    "random_number_generator": {
-                        "name": "random_number_generator",
-                        "description": "Generates a random number x, s.t. range[0] <= x < range[1]",
-                        "params": [
-                            {
-                                "name": "seed",
-                                "description": "The random seed used by the generator",
-                                "type": "int",
-                                "required": true
-                            },
-                            {
-                                "name": "range",
-                                "description": "The range of the generated numbers",
-                                "type": "tuple[int, int]",
-                                "required": true
-                            }
-                        ]
-                    },
-                    "get_weather": {
-                        "name": "get_weather",
-                        "description": "Get the current weather for `city_name`",
-                        "params": [
-                            {
-                                "name": "city_name",
-                                "description": "The name of the city to be queried",
-                                "type": "str",
-                                "required": true
-                            }
-                        ]
-                    },
-                    "get_shell": {
-                        "name": "get_shell",
-                        "description": "Use shell to run command",
-                        "params": [
-                            {
-                                "name": "query",
-                                "description": "The command should run in Linux shell",
-                                "type": "str",
-                                "required": true
-                            }
-                        ]
-                    }
-                }""";
+        String system = Reference.BUILTIN_TOOLS_TXT;
         ChatGLMTokenizer tok = ChatGLMTokenizer.load(Cli.tiny().resolve("tokenizer.model"));
         var expected = new ArrayList<Integer>(List.of(ChatGLMTokenizer.GMASK, ChatGLMTokenizer.SOP, 64794));
         for (String text : List.of("\n", system)) {

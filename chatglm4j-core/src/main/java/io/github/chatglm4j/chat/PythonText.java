@@ -2,8 +2,11 @@ package io.github.chatglm4j.chat;
 
 import java.math.BigDecimal;
 
-/** The few CPython string and number conventions the reference's output depends on. */
-final class PythonText {
+/**
+ * The few CPython string and number conventions the reference's output depends on. Public for the layers above
+ * (the agent's observations, the server's text rendering), which strip the way the reference does.
+ */
+public final class PythonText {
 
     private PythonText() {
     }
@@ -12,7 +15,7 @@ final class PythonText {
      * Python's {@code str.isspace()} for one code point. Java's {@code Character.isWhitespace} differs from it
      * (for instance on U+00A0 and U+0085), and the reference strips replies with Python's notion.
      */
-    static boolean isSpace(int cp) {
+    public static boolean isSpace(int cp) {
         return switch (cp) {
             case '\t', '\n', 0x0B, '\f', '\r', 0x1C, 0x1D, 0x1E, 0x1F, ' ', 0x85, 0xA0, 0x1680,
                  0x2028, 0x2029, 0x202F, 0x205F, 0x3000 -> true;
@@ -21,7 +24,7 @@ final class PythonText {
     }
 
     /** Python's {@code s.strip()} with no argument. */
-    static String strip(String s) {
+    public static String strip(String s) {
         int start = 0;
         int end = s.length();
         while (start < end && isSpace(s.charAt(start))) {

@@ -47,6 +47,26 @@ public final class Reference {
                 }
             }""";
 
+    /**
+     * The composite demo's three tools (tool_registry.py: get_shell after the two above), as its system prompt
+     * renders them: {@link #FUNCTION_CALL_TXT} with get_shell's entry appended.
+     */
+    public static final String BUILTIN_TOOLS_TXT = FUNCTION_CALL_TXT.substring(0, FUNCTION_CALL_TXT.length() - "\n}".length()) + """
+            ,
+                "get_shell": {
+                    "name": "get_shell",
+                    "description": "Use shell to run command",
+                    "params": [
+                        {
+                            "name": "query",
+                            "description": "The command should run in Linux shell",
+                            "type": "str",
+                            "required": true
+                        }
+                    ]
+                }
+            }""";
+
     private static final int GMASK = 64790;
     private static final int SOP = 64792;
     private static final int ASSISTANT = 64796;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.chatglm4j.agent.testing.Fixtures;
+import io.github.chatglm4j.agent.testing.Reference;
 import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.chat.PromptBuilder;
 import io.github.chatglm4j.chat.PythonJson;
@@ -20,61 +21,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** How tools reach the model: the system prompt, compared with the reference's text and ids. */
 class ToolPromptTest {
-    /**
-     * chatglm.cpp's examples/system/function_call.txt: the composite demo's registry, as its system prompt renders
-     * random_number_generator and get_weather (json.dumps indent=4, ensure_ascii=False, after the tools prompt).
-     */
-    private static final String FUNCTION_CALL_TXT = """
-            Answer the following questions as best as you can. You have access to the following tools:
-            {
-                "random_number_generator": {
-                    "name": "random_number_generator",
-                    "description": "Generates a random number x, s.t. range[0] <= x < range[1]",
-                    "params": [
-                        {
-                            "name": "seed",
-                            "description": "The random seed used by the generator",
-                            "type": "int",
-                            "required": true
-                        },
-                        {
-                            "name": "range",
-                            "description": "The range of the generated numbers",
-                            "type": "tuple[int, int]",
-                            "required": true
-                        }
-                    ]
-                },
-                "get_weather": {
-                    "name": "get_weather",
-                    "description": "Get the current weather for `city_name`",
-                    "params": [
-                        {
-                            "name": "city_name",
-                            "description": "The name of the city to be queried",
-                            "type": "str",
-                            "required": true
-                        }
-                    ]
-                }
-            }""";
-
-    /** get_shell as the composite demo's tool_registry.py declares it (docstring, Annotated parameter). */
-    private static final String GET_SHELL_ENTRY = """
-                "get_shell": {
-                    "name": "get_shell",
-                    "description": "Use shell to run command",
-                    "params": [
-                        {
-                            "name": "query",
-                            "description": "The command should run in Linux shell",
-                            "type": "str",
-                            "required": true
-                        }
-                    ]
-                }
-            }""";
-
     @TempDir
     Path temp;
 
@@ -86,15 +32,14 @@ class ToolPromptTest {
     void registeredToolsRenderExactlyAsTheCompositeDemosRegistry() {
         var tools = new ToolRegistry().add(BuiltinTools.randomNumberGenerator()).add(BuiltinTools.weather(WeatherService.DISABLED));
 
-        assertThat(systemText(tools.systemMessage())).isEqualTo(FUNCTION_CALL_TXT);
+        assertThat(systemText(tools.systemMessage())).isEqualTo(Reference.FUNCTION_CALL_TXT);
     }
 
     @Test
     void theThreeBuiltinToolsAreTheReferenceRegistryInItsOrder() {
         ToolRegistry tools = BuiltinTools.registry(WeatherService.DISABLED, BuiltinTools.shellUnavailable("test"));
 
-        String expected = FUNCTION_CALL_TXT.substring(0, FUNCTION_CALL_TXT.length() - "\n}".length()) + ",\n" + GET_SHELL_ENTRY;
-        assertThat(systemText(tools.systemMessage())).isEqualTo(expected);
+        assertThat(systemText(tools.systemMessage())).isEqualTo(Reference.BUILTIN_TOOLS_TXT);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.github.chatglm4j.server.chat;
 
+import io.github.chatglm4j.chat.PythonText;
+
 /**
  * Turns decoded model output into the reply text a client sees, incrementally, so that the streamed deltas add up
  * to exactly the non-streamed content: leading and trailing whitespace removed (the reference strips replies; a
@@ -56,7 +58,7 @@ final class TextRenderer {
                     continue;
                 }
             }
-            if (isSpace(cp)) {
+            if (PythonText.isSpace(cp)) {
                 space(cp);
             } else {
                 out.append(heldSpace).appendCodePoint(cp);
@@ -71,15 +73,6 @@ final class TextRenderer {
         if (started) {
             heldSpace.appendCodePoint(cp);
         }
-    }
-
-    /** Python's {@code str.isspace}, which the reference's {@code strip()} uses. */
-    static boolean isSpace(int cp) {
-        return switch (cp) {
-            case '\t', '\n', 0x0B, '\f', '\r', 0x1C, 0x1D, 0x1E, 0x1F, ' ', 0x85, 0xA0, 0x1680,
-                 0x2028, 0x2029, 0x202F, 0x205F, 0x3000 -> true;
-            default -> cp >= 0x2000 && cp <= 0x200A;
-        };
     }
 
     /** The whole rendering of a finished text at once (what {@code push} then {@code finish} give together). */
