@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,7 +41,9 @@ class ConvertFileSafetyTest {
     void anInterruptedConvertLeavesNoTemporaryFile(String signal) throws Exception {
         Path out = dir.resolve("m.gguf");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(java.toString(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        // env resets SIGINT (and SIGTERM) to their defaults first: a test JVM started from a background job inherits
+        // SIGINT ignored, and a JVM that starts with SIGINT ignored never installs its handler (Ctrl-C would be lost)
+        Process p = new ProcessBuilder("env", "--default-signal=INT,TERM", java.toString(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), ConvertUntilStopped.class.getName(),
                 "convert", "-m", Cli.tiny().toString(), "-o", out.toString(), "--type", "f16")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -54,7 +57,8 @@ class ConvertFileSafetyTest {
             } else {
                 assertThat(new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor()).isZero();
             }
-            p.waitFor();
+            // a guard, not a wait for something: a child that ignores the signal fails here instead of hanging the run
+            assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("the child ends on SIG%s", signal).isTrue();
         } finally {
             p.destroyForcibly();
         }
