@@ -70,8 +70,9 @@ class AgentModesTest extends BrowserTest {
 
             // the next turn carries the call with its tool name, as the server returned it (the reference demo lost it)
             send("And tomorrow?");
-            assertThat(lastAssistant().locator(".call-state")).hasText("done");
             assertThat(page.locator("article.message.assistant")).hasCount(2);
+            assertThat(lastAssistant().locator(".call-state")).hasText("done");
+            assertThat(lastAssistant().locator(".content.markdown")).containsText("It is sunny in Beijing, 24 °C.");
             assertThat(lastTurn().get("history")).hasSize(4);
             assertThat(server.lastPrompt().transcript().subList(1, 8)).containsExactly("user: What is the weather in Beijing?",
                     "assistant [get_weather]: " + WEATHER_CALL, "observation: " + WEATHER_OBSERVATION,

@@ -113,6 +113,14 @@ abstract class BrowserTest {
         PlaywrightAssertions.assertThat(page.locator("#model-name")).hasText(ScriptedServer.MODEL);
     }
 
+    /**
+     * Waits until the current conversation's turn has ended on the page: Send comes back only after the page has
+     * stored the turn (a reload, an export or a key press before that would race with it).
+     */
+    void awaitTurnEnded() {
+        PlaywrightAssertions.assertThat(page.locator("#send")).isVisible();
+    }
+
     JsonNode lastTurn() {
         return turns.getLast();
     }

@@ -169,6 +169,7 @@ class ChatModeTest extends BrowserTest {
         load();
         send("remember me");
         assertThat(assistant(0)).containsText("re: remember me");
+        awaitTurnEnded();
         page.reload();
         assertThat(page.locator("article.message.user")).hasText(Pattern.compile("remember me"));
         assertThat(assistant(0)).containsText("re: remember me");
@@ -221,6 +222,7 @@ class ChatModeTest extends BrowserTest {
         page.locator("#new-conversation").click();
         send("beta");
         assertThat(assistant(0)).containsText("re: beta");
+        awaitTurnEnded();
         var items = page.locator("#conversation-list .conversation");
         assertThat(items).hasCount(2);
 

@@ -44,6 +44,7 @@ class ErrorsAndAccessTest extends BrowserTest {
         assertThat(page.evaluate("() => sessionStorage.getItem('chatglm.apiKey')")).isEqualTo("sekret");
         assertThat(page.evaluate("() => localStorage.getItem('chatglm.apiKey')")).isNull();
         // kept for the tab: a reload does not ask again
+        awaitTurnEnded();
         page.reload();
         send("again");
         assertThat(assistant(1)).containsText("Hello!");
@@ -160,6 +161,7 @@ class ErrorsAndAccessTest extends BrowserTest {
         page.keyboard().press("Enter");
         assertThat(page.locator("article.message.user .content")).hasText("line one\nline two");
         assertThat(lastAssistant()).containsText("re: line one");
+        awaitTurnEnded(); // Enter while a turn runs sends nothing
         assertThat(server.lastPrompt().lastMessage()).isEqualTo("line one\nline two");
 
         // Escape stops a streaming reply
