@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the web UI screenshots in docs/screenshots/ (the three modes at desktop width, light theme, and at phone
-# width, dark theme) with headless Debian Chromium against a server with scripted replies (Screenshots in the
-# browser tests' sources). Needs the chromium package (scripts/install-test-deps.sh installs it).
+# width, dark theme) with headless Debian Chromium against the real server with a scripted model (Screenshots in the
+# browser tests' sources): get_weather asks a loopback stand-in for wttr.in, and the interpreter's code runs in the
+# real sandbox, so its figure is matplotlib's. Needs chromium, bubblewrap and Debian's python3-numpy and
+# python3-matplotlib (scripts/install-test-deps.sh installs them).
 #   scripts/screenshots.sh [OUTPUT_DIR]      (default docs/screenshots)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,5 +27,6 @@ mvn -q -B ${MAVEN_ARGS:-} install -DskipTests -pl chatglm4j-browser-tests -am >"
   || { cat "$log" >&2; echo "screenshots: build failed" >&2; exit 1; }
 CP="$(mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} -pl chatglm4j-browser-tests dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=/dev/stdout 2>/dev/null | sed "s/\x1b\[[0-9;]*m//g")"
-PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 "$JAVA" -cp "chatglm4j-browser-tests/target/test-classes:$CP" \
-  io.github.chatglm4j.webui.Screenshots "$OUT"
+# the scripted model writes token ids of the shared fixtures' tokenizer (../shared/fixtures, as for the tests)
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 "$JAVA" -Dchatglm.fixtures="${CHATGLM_FIXTURES:-$ROOT/../shared/fixtures}" \
+  -cp "chatglm4j-browser-tests/target/test-classes:$CP" io.github.chatglm4j.webui.Screenshots "$OUT"

@@ -1,97 +1,90 @@
 package io.github.chatglm4j.webui;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.chatglm4j.webui.ScriptedServer.Hold;
+import io.github.chatglm4j.webui.ScriptedServer.Prompt;
+import io.github.chatglm4j.webui.ScriptedServer.Reply;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
-import java.util.Map;
+import java.time.Duration;
+import java.util.regex.Pattern;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
-import static io.github.chatglm4j.webui.FakeAgentApi.HOLD;
-import static io.github.chatglm4j.webui.FakeAgentApi.call;
-import static io.github.chatglm4j.webui.FakeAgentApi.callStart;
-import static io.github.chatglm4j.webui.FakeAgentApi.code;
-import static io.github.chatglm4j.webui.FakeAgentApi.done;
-import static io.github.chatglm4j.webui.FakeAgentApi.entry;
-import static io.github.chatglm4j.webui.FakeAgentApi.result;
-import static io.github.chatglm4j.webui.FakeAgentApi.status;
-import static io.github.chatglm4j.webui.FakeAgentApi.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Tool and code-interpreter modes: calls with their arguments, state and results, figures, files, timeouts. */
+/**
+ * Tool and code-interpreter modes against the real server: the model's calls (in ChatGLM3's format) are parsed by the
+ * server and really run (get_weather against a loopback wttr.in, code in the real sandbox); the page shows each call
+ * with its arguments, state and result, figures and files.
+ */
 class AgentModesTest extends BrowserTest {
     static final String WEATHER_CALL = "```python\ntool_call(city_name='Beijing')\n```";
+    static final String WEATHER_OBSERVATION = "{'current_condition': {'temp_C': '24', 'FeelsLikeC': '23', 'humidity': '31', "
+            + "'weatherDesc': [{'value': 'Sunny'}], 'observation_time': '06:00 AM'}}";
 
-    static List<ObjectNode> weatherTurn(JsonNode request) {
-        List<ObjectNode> events = new ArrayList<>();
-        events.add(callStart(1, "get_weather"));
-        events.add(code(1, WEATHER_CALL));
-        events.add(call(1, "get_weather", "{\"city_name\": \"Beijing\"}", null));
-        events.add(HOLD);
-        events.add(result(1, "get_weather", "{\"temperature\": 25, \"sky\": \"sunny\"}", List.of(), Map.of(), false, false));
-        events.add(text(2, "It is sunny in Beijing, 25 °C."));
-        events.add(done("answered", request, "It is sunny in Beijing, 25 °C.", entry("assistant", WEATHER_CALL, "get_weather"),
-                entry("observation", "{\"temperature\": 25, \"sky\": \"sunny\"}", "get_weather")));
-        return events;
+    /** The model calls get_weather for Beijing, and answers once it has read the result. */
+    static Reply weather(Prompt p) {
+        return p.answersAResult() ? Reply.text("It is sunny in Beijing, 24 °C.") : Reply.call("get_weather", WEATHER_CALL);
     }
 
     @Test
     void aTwoRoundToolCallShowsTheCallItsArgumentsStateAndResult() throws Exception {
-        api.script = AgentModesTest::weatherTurn;
-        load();
-        page.locator("#mode-tool").click();
-        assertThat(page.locator("#mode-tool")).hasAttribute("aria-selected", "true");
-        send("What is the weather in Beijing?");
-        var call = lastAssistant().locator("details.call");
-        assertThat(call.locator(".call-name")).containsText("get_weather");
-        assertThat(call.locator(".call-state")).hasText("running…");
-        assertThat(call.locator(".call-round")).hasText("round 1 of 5");
-        assertThat(call.locator(".call-arguments")).containsText("\"city_name\": \"Beijing\"");
-        api.release();
-        assertThat(call.locator(".call-state")).hasText("done");
-        assertThat(call.locator(".output")).containsText("sunny");
-        assertThat(lastAssistant().locator(".content.markdown")).containsText("It is sunny in Beijing");
-        // collapsible
-        call.locator("summary").click();
-        assertThat(call.locator(".output")).isHidden();
+        requireSandbox(); // get_shell is one of the tools the page offers by default, and it runs in the sandbox
+        try (var weather = new FakeWeather()) {
+            serve(ScriptedServer.start(o -> o.withAgent(o.agent().withWeather(weather.service()))));
+            server.replies = AgentModesTest::weather;
+            weather.hold();
+            load();
+            page.locator("#mode-tool").click();
+            assertThat(page.locator("#mode-tool")).hasAttribute("aria-selected", "true");
+            send("What is the weather in Beijing?");
+            weather.awaitRequests(1);
+            // the server parsed the call and runs it (the weather service has the request and holds it)
+            var call = lastAssistant().locator("details.call");
+            assertThat(call.locator(".call-name")).containsText("get_weather");
+            assertThat(call.locator(".call-state")).hasText("calling get_weather"); // the server's status while it runs
+            assertThat(call.locator(".call-round")).hasText("round 1 of 5");
+            assertThat(call.locator(".call-arguments")).containsText("\"city_name\": \"Beijing\"");
+            weather.release();
+            assertThat(call.locator(".call-state")).hasText("done");
+            assertThat(call.locator(".output")).hasText(WEATHER_OBSERVATION);
+            assertThat(lastAssistant().locator(".content.markdown")).containsText("It is sunny in Beijing, 24 °C.");
+            // collapsible
+            call.locator("summary").click();
+            assertThat(call.locator(".output")).isHidden();
 
-        JsonNode first = api.lastTurn();
-        assertThat(first.get("mode").asText()).isEqualTo("tool");
-        assertThat(first.get("tools").get("builtin")).hasSize(3);
-        assertThat(first.get("manual").asBoolean()).isFalse();
-        assertThat(first.has("system")).isFalse();
+            assertThat(weather.cities).containsExactly("Beijing");
+            JsonNode first = lastTurn();
+            assertThat(first.get("mode").asText()).isEqualTo("tool");
+            assertThat(first.get("tools").get("builtin")).hasSize(3);
+            assertThat(first.get("manual").asBoolean()).isFalse();
+            // round 2: the model read the tools prompt, its call and the tool's result
+            Prompt second = server.lastPrompt();
+            assertThat(second.transcript().getFirst()).startsWith("system: Answer the following questions as best as you can. "
+                    + "You have access to the following tools:").contains("\"get_weather\"").contains("\"get_shell\"");
+            assertThat(second.transcript().subList(1, 4)).containsExactly("user: What is the weather in Beijing?",
+                    "assistant [get_weather]: " + WEATHER_CALL, "observation: " + WEATHER_OBSERVATION);
 
-        // the next turn carries the call with its tool name, as the server returned it (the reference demo lost it)
-        api.script = AgentModesTest::weatherTurn;
-        send("And tomorrow?");
-        api.awaitHeld(1);
-        JsonNode history = api.lastTurn().get("history");
-        assertThat(history).hasSize(4);
-        assertThat(history.get(1).get("metadata").asText()).isEqualTo("get_weather");
-        assertThat(history.get(2).get("role").asText()).isEqualTo("observation");
-        api.release();
-        assertThat(lastAssistant().locator(".call-state")).hasText("done");
+            // the next turn carries the call with its tool name, as the server returned it (the reference demo lost it)
+            send("And tomorrow?");
+            assertThat(page.locator("article.message.assistant")).hasCount(2);
+            assertThat(lastAssistant().locator(".call-state")).hasText("done");
+            assertThat(lastAssistant().locator(".content.markdown")).containsText("It is sunny in Beijing, 24 °C.");
+            assertThat(lastTurn().get("history")).hasSize(4);
+            assertThat(server.lastPrompt().transcript().subList(1, 8)).containsExactly("user: What is the weather in Beijing?",
+                    "assistant [get_weather]: " + WEATHER_CALL, "observation: " + WEATHER_OBSERVATION,
+                    "assistant: It is sunny in Beijing, 24 °C.", "user: And tomorrow?",
+                    "assistant [get_weather]: " + WEATHER_CALL, "observation: " + WEATHER_OBSERVATION);
+        }
     }
 
     @Test
     void inManualModeTheUserTypesTheObservation() {
-        api.script = request -> request.get("message").get("role").asText().equals("observation")
-                ? List.of(text(1, "The stock is at 42."), done("answered", request, "The stock is at 42."))
-                : List.of(callStart(1, "get_stock"), call(1, "get_stock", "{\"symbol\": \"GLM\"}", null),
-                done("awaiting_observation", request, null, entry("assistant", "```python\ntool_call(symbol='GLM')\n```", "get_stock")));
+        server.replies = p -> p.answersAResult() ? Reply.text("The stock is at 42.")
+                : Reply.call("get_stock", "```python\ntool_call(symbol='GLM')\n```");
         load();
         page.locator("#mode-tool").click();
         page.locator("#open-settings").click();
@@ -103,118 +96,108 @@ class AgentModesTest extends BrowserTest {
         page.locator("#close-settings").click();
         send("Price of GLM?");
         assertThat(lastAssistant().locator(".call-state")).hasText("waiting for your result");
+        assertThat(lastAssistant().locator(".call-arguments")).containsText("\"symbol\": \"GLM\"");
         assertThat(page.locator("#observation-note")).isVisible();
-        JsonNode first = api.lastTurn();
-        assertThat(first.get("manual").asBoolean()).isTrue();
-        assertThat(first.get("tools").get("definitions").asText()).contains("name: get_stock");
+        assertThat(lastTurn().get("manual").asBoolean()).isTrue();
+        assertThat(server.lastPrompt().transcript().getFirst()).contains("\"name\": \"get_stock\"");
         send("{\"price\": 42}");
         assertThat(page.locator("article.message.observation")).containsText("{\"price\": 42}");
         assertThat(lastAssistant()).containsText("The stock is at 42.");
-        assertThat(api.lastTurn().get("message").get("role").asText()).isEqualTo("observation");
         assertThat(page.locator("#observation-note")).isHidden();
+        assertThat(server.lastPrompt().transcript()).endsWith("user: Price of GLM?",
+                "assistant [get_stock]: ```python\ntool_call(symbol='GLM')\n```", "observation: {\"price\": 42}");
     }
 
     @Test
     void theInterpreterShowsCodeAsItIsWrittenThenOutputAndFigureInline() throws Exception {
-        String png = png();
-        api.script = request -> List.of(text(1, "Let me plot it."), callStart(1, "interpreter"), code(1, "```python\nimport matplotlib"),
-                HOLD, code(1, ".pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n```"),
-                call(1, "interpreter", null, "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()"),
-                status(1, "running the code"), HOLD,
-                result(1, "interpreter", "[Image]", List.of(png), Map.of(), false, false),
-                text(2, "Here is the plot."), done("answered", request, "Here is the plot."));
+        requireSandbox();
+        Hold writing = new Hold();
+        server.replies = p -> p.answersAResult() ? Reply.text("Here is the plot.")
+                : Reply.code("import matplotlib.pyplot as plt\n", writing, "plt.plot([1, 2, 3])\nprint('plotted')");
         load();
         page.locator("#mode-interpreter").click();
         send("plot 1 2 3");
+        writing.awaitReached();
         var call = lastAssistant().locator("details.call");
-        assertThat(call.locator(".call-code code")).containsText("import matplotlib");
+        assertThat(call.locator(".call-code code")).containsText("import matplotlib.pyplot as plt");
         assertThat(call.locator(".call-state")).hasText("writing…");
-        api.release();
+        assertThat(call.locator(".call-code code")).not().containsText("plt.plot");
+        writing.release();
         assertThat(call.locator(".call-code code")).containsText("plt.plot([1, 2, 3])");
-        assertThat(call.locator(".call-state")).hasText("running the code");
-        api.release();
+        // the sandbox ran it: its output, and matplotlib's figure (640 x 480 by default) inline
         assertThat(call.locator(".call-state")).hasText("done");
+        assertThat(call.locator(".output")).hasText("plotted");
         assertThat(call.locator("img.figure")).isVisible();
-        assertThat(call.locator("img.figure").evaluate("img => img.naturalWidth")).isEqualTo(64);
+        assertThat(call.locator("img.figure").evaluate("img => [img.naturalWidth, img.naturalHeight].join('x')")).isEqualTo("640x480");
         assertThat(lastAssistant()).containsText("Here is the plot.");
-        assertThat(api.lastTurn().get("mode").asText()).isEqualTo("interpreter");
+        assertThat(lastTurn().get("mode").asText()).isEqualTo("interpreter");
+        assertThat(server.lastPrompt().transcript().getFirst()).startsWith("system: 你是一位智能AI助手");
+        assertThat(server.lastPrompt().transcript()).endsWith("observation: plotted\n[Image]");
     }
 
     @Test
     void aCellThatTimesOutSaysSo() {
-        api.script = request -> List.of(callStart(1, "interpreter"), code(1, "```python\nwhile True: pass\n```"),
-                call(1, "interpreter", null, "while True: pass"), status(1, "running the code"),
-                result(1, "interpreter", "Timed out", List.of(), Map.of(), true, true),
-                text(2, "The code ran too long."), done("answered", request, "The code ran too long."));
+        requireSandbox();
+        serve(ScriptedServer.start(o -> o.withAgent(o.agent().withCellTimeout(Duration.ofSeconds(1)))));
+        server.replies = p -> p.answersAResult() ? Reply.text("The code ran too long.") : Reply.code("import time\ntime.sleep(600)");
         load();
         page.locator("#mode-interpreter").click();
-        send("loop forever");
+        send("wait ten minutes");
         var call = lastAssistant().locator("details.call");
         assertThat(call.locator(".call-state")).hasText("timed out");
-        assertThat(call.locator(".output")).hasText("Timed out");
-        assertThat(call).hasClass(java.util.regex.Pattern.compile("state-timedOut"));
+        assertThat(call).hasClass(Pattern.compile("state-timedOut"));
+        assertThat(call.locator(".output")).containsText("KeyboardInterrupt");
+        assertThat(call.locator(".output")).containsText("Timed out after 1 s: the cell was interrupted (variables and files are kept).");
+        assertThat(lastAssistant()).containsText("The code ran too long.");
+        assertThat(server.lastPrompt().transcript().getLast()).startsWith("observation: ").contains("Timed out after 1 s");
     }
 
     @Test
     void aRunningCellCanBeStopped() {
-        api.script = request -> List.of(callStart(1, "interpreter"), call(1, "interpreter", null, "import time\ntime.sleep(600)"),
-                status(1, "running the code"), HOLD, result(1, "interpreter", "done", List.of(), Map.of(), false, false),
-                done("answered", request, "never"));
+        requireSandbox();
+        server.replies = p -> p.answersAResult() ? Reply.text("never") : Reply.code("import time\ntime.sleep(600)");
         load();
         page.locator("#mode-interpreter").click();
         send("sleep");
         assertThat(lastAssistant().locator(".call-state")).hasText("running the code");
         page.locator("#stop").click();
         assertThat(lastAssistant().locator(".outcome")).hasText("Stopped.");
-        assertThat(lastAssistant().locator(".call-state")).hasText("Stopped.");
-        assertThat(api.stops).hasSize(1);
+        assertThat(lastAssistant().locator(".call-state")).not().hasText("running the code");
+        assertThat(lastAssistant()).not().containsText("never");
+        assertThat(server.prompts).as("the model was not asked to answer the interrupted cell").hasSize(1);
+        assertThat(page.locator("#send")).isVisible();
     }
 
     @Test
-    void filesAreUploadedAnnouncedAndDownloaded(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    void filesAreUploadedAnnouncedReadByTheCodeAndWhatItWroteDownloaded(@TempDir Path dir) throws Exception {
+        requireSandbox();
         Path csv = dir.resolve("data.csv");
         Files.writeString(csv, "x,y\n1,2\n3,4\n");
-        api.script = request -> {
-            String id = api.files.keySet().iterator().next();
-            api.files.get(id).put("result.txt", "sum=10\n".getBytes(StandardCharsets.UTF_8));
-            return List.of(callStart(1, "interpreter"), call(1, "interpreter", null, "open('/mnt/data/result.txt','w')"),
-                    result(1, "interpreter", "wrote result.txt", List.of(), Map.of("result.txt", 7), false, false),
-                    text(2, "Done."), done("answered", request, "Done."));
-        };
+        String announced = "#File: /mnt/data/data.csv\n#Size: 12\n#File uploaded\nSum the columns";
+        server.replies = p -> p.answersAResult() ? Reply.text("Done: the sum is in result.txt.")
+                : p.lastMessage().equals(announced) ? Reply.code("""
+                import csv
+                rows = list(csv.DictReader(open('/mnt/data/data.csv')))
+                total = sum(int(r['x']) + int(r['y']) for r in rows)
+                with open('/mnt/data/result.txt', 'w') as f:
+                    f.write(f'sum={total}\\n')
+                print(total)""") : Reply.text("I see no file.");
         load();
         page.locator("#mode-interpreter").click();
         assertThat(page.locator("#upload")).isVisible();
         page.locator("#upload-file").setInputFiles(csv);
         assertThat(page.locator("#attachments .chip")).containsText("data.csv (12 B)");
         send("Sum the columns");
-        assertThat(lastAssistant()).containsText("Done.");
-        String id = api.files.keySet().iterator().next();
-        assertThat(new String(api.files.get(id).get("data.csv"), StandardCharsets.UTF_8)).isEqualTo("x,y\n1,2\n3,4\n");
-        assertThat(api.lastTurn().get("message").get("content").asText())
-                .isEqualTo("#File: /mnt/data/data.csv\n#Size: 12\n#File uploaded\nSum the columns");
+        assertThat(lastAssistant()).containsText("Done: the sum is in result.txt.");
+        // the code read the uploaded file in the sandbox's /mnt/data
+        var call = lastAssistant().locator("details.call");
+        assertThat(call.locator(".output")).hasText("10");
+        assertThat(lastTurn().get("message").get("content").asText()).isEqualTo(announced);
         assertThat(page.locator("article.message.user .chip")).containsText("data.csv");
         assertThat(page.locator("article.message.user .content")).hasText("Sum the columns");
 
         var download = page.waitForDownload(() -> lastAssistant().locator("button.download").click());
         assertThat(download.suggestedFilename()).isEqualTo("result.txt");
         assertThat(Files.readString(download.path())).isEqualTo("sum=10\n");
-    }
-
-    /** A 64×48 PNG with a line on it, as matplotlib would send. */
-    static String png() {
-        BufferedImage image = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, 64, 48);
-        g.setColor(Color.BLUE);
-        g.drawLine(4, 44, 60, 4);
-        g.dispose();
-        var out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(image, "png", out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return Base64.getEncoder().encodeToString(out.toByteArray());
     }
 }

@@ -1,18 +1,13 @@
 package io.github.chatglm4j.webui;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.microsoft.playwright.Browser;
+import io.github.chatglm4j.webui.ScriptedServer.Reply;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
-import static io.github.chatglm4j.webui.FakeAgentApi.done;
-import static io.github.chatglm4j.webui.FakeAgentApi.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** At phone width (390×844, touch): one column, the conversation list and settings as drawers, nothing wider than the screen. */
+/** At phone width, against the real server (390×844, touch): one column, the conversation list and settings as drawers, nothing wider than the screen. */
 class PhoneLayoutTest extends BrowserTest {
     @Override
     Browser.NewContextOptions contextOptions() {
@@ -21,13 +16,8 @@ class PhoneLayoutTest extends BrowserTest {
 
     @Test
     void thePageFitsAPhoneAndItsDrawersOpenAndClose() {
-        String longLine = "x".repeat(300);
-        api.script = request -> {
-            List<ObjectNode> events = new ArrayList<>();
-            events.add(text(1, "A long line: " + longLine + "\n\n```python\nprint('" + longLine + "')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |"));
-            events.add(done("answered", request, "..."));
-            return events;
-        };
+        String longLine = "x".repeat(200);
+        server.replies = p -> Reply.text("A long line: " + longLine + "\n\n```python\nprint('" + longLine + "')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |");
         load();
         assertThat(page.locator("#sidebar")).not().isInViewport();
         assertThat(page.locator("#open-sidebar")).isVisible();

@@ -3,6 +3,7 @@ package io.github.chatglm4j.server.http;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +33,15 @@ final class WatchedOutput extends OutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        ScheduledFuture<?> abort = timer.schedule(this::abort, timeoutNanos, TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> abort;
+        try {
+            abort = timer.schedule(this::abort, timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // the listener has closed (its timer with it) while a handler was still working: the connection is
+            // being closed, so the write fails like any write to a closed connection
+            abort();
+            throw new IOException("the server is closing", e);
+        }
         try {
             out.write(b, off, len);
         } finally {
