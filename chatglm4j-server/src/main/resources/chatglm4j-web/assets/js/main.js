@@ -462,6 +462,7 @@ function onEvent(conv, reply, event) {
           failed: !!event.failed, timed_out: !!event.timed_out, restarted: !!event.restarted };
         call.state = event.timed_out ? 'timedOut' : event.failed ? 'failed' : 'done';
         call.status = null;
+        save(); // a tool's or a cell's result is kept as soon as it arrives
       }
       break;
     }
@@ -471,6 +472,7 @@ function onEvent(conv, reply, event) {
       reply.maxRounds = event.max_rounds;
       // (unless the conversation was cleared or edited meanwhile: then this reply is no longer part of it)
       if (Array.isArray(event.history) && conv.turns.includes(reply)) conv.history = event.history.filter((h) => h.role !== 'system');
+      save(); // now, not when the stream closes: a reload in between must not lose the finished turn
       break;
     case 'error':
       reply.error = { code: event.code, message: event.message };
