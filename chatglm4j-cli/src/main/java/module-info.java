@@ -5,6 +5,7 @@ module io.github.chatglm4j.cli {
     requires io.github.chatglm4j.server;
     requires io.github.chatglm4j.hub;
     requires info.picocli;
+    requires java.management; // bench: the engine threads' CPU time
     requires org.jline.reader;
     requires org.jline.terminal;
     requires org.jline.terminal.ffm;

@@ -20,6 +20,7 @@ import io.github.chatglm4j.model.ChatGLMConfig;
 import io.github.chatglm4j.model.ChatGLMModel;
 import io.github.chatglm4j.model.ChatGLMWeights;
 import io.github.chatglm4j.tensor.Parallel;
+import io.github.chatglm4j.tensor.TensorType;
 import io.github.chatglm4j.tensor.WeightMatrix;
 import io.github.chatglm4j.tensor.quant.MatrixQuantizer;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
@@ -28,6 +29,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A loaded ChatGLM3 model: the entry point of the library.
@@ -80,8 +82,9 @@ public final class ChatGLM implements AutoCloseable {
      * PyTorch weights) or a single GGUF file as llama.cpp's converter writes it. Problems with the files are
      * reported as {@link ModelFormatException}. With {@link LoadOptions#quant()} set, the layer matrices are
      * quantized into native memory (progress stage "quantizing"), freed by {@link #close()}; weights that are
-     * already quantized are then an error. With {@link LoadOptions#repack()}, Q4_0 and Q8_0 matrices are copied into native
-     * memory in the regrouped layout (stage "repacking"; also freed by {@link #close()}), as are --quant q4_0 results.
+     * already quantized are then an error. Matrices of the types in {@link LoadOptions#repack()} (Q4_0 by default) are copied into
+     * native memory in the regrouped layout (stage "repacking"; also freed by {@link #close()}), as are --quant q4_0
+     * results when Q4_0 is among them.
      */
     public static ChatGLM load(Path dir, LoadOptions options) {
         if (GgufFile.isGguf(dir)) {
@@ -108,14 +111,16 @@ public final class ChatGLM implements AutoCloseable {
             LoadProgress progress = options.progress();
             if (options.quant() == null) {
                 weights = ChatGLMWeights.bind(config, source);
-                if (options.repack() && weights.matrices().values().stream().anyMatch(WeightMatrix::canRegroup)) {
-                    // Q4_0 from the file: copied once into the kernels' layout, the file pages released behind it
+                Set<TensorType> repack = options.repack();
+                if (weights.matrices().values().stream().anyMatch(m -> m.canRegroup() && repack.contains(m.type()))) {
+                    // Q4_0 (Q8_0) from the file: copied once into the kernels' layout, the file pages released behind it
                     MatrixQuantizer repacker = new MatrixQuantizer(pool, (done, total) -> progress.update("repacking", done, total));
                     quantizer = repacker;
-                    weights = weights.replaceMatrices(repacker::regroup);
+                    weights = weights.replaceMatrices(matrices -> repacker.regroup(matrices, repack));
                 }
             } else {
-                quantizer = new MatrixQuantizer(pool, (done, total) -> progress.update("quantizing", done, total), options.repack());
+                quantizer = new MatrixQuantizer(pool, (done, total) -> progress.update("quantizing", done, total),
+                        options.repack().contains(TensorType.Q4_0));
                 weights = ChatGLMWeights.bind(config, source, options.quant(), quantizer);
             }
             if (options.preload()) {

@@ -21,16 +21,16 @@ import java.util.stream.Collectors;
  *                    reference {@code .quantize(8)} / {@code .quantize(4)} do; null keeps the stored types. One of
  *                    {@link #QUANT_TYPES}; the weights must be stored as F32, F16 or BF16.
  * @param kvType      how KV caches store keys and values (default F16, as llama.cpp)
- * @param repack      copy Q4_0 matrices into native memory in a layout made for the int8 kernels (as llama.cpp's
- *                    repacking; the file's pages are released after the copy, so memory use stays about the model
- *                    size). Off by default: the kernel is 1.26x faster in a benchmark, but inside the engine C2 has
- *                    compiled it without its loop optimizations and decode ran slower (docs/performance.md)
+ * @param repack      the types (Q4_0, Q8_0) whose matrices are copied into native memory in the regrouped layout of
+ *                    the int8 kernels (as llama.cpp's repacking; the file's pages are released after the copy, so
+ *                    memory use stays about the model size). Default {@link #REPACK_DEFAULT}: Q4_0, whose decode is
+ *                    1.1-1.3x faster repacked in the engine; Q8_0 measured no faster (docs/performance.md, issue 14)
  * @param parallel    sequences the model's scheduler generates together (each with its own KV cache, which grows on
  *                    demand): 1 for one conversation at a time, more for a server
  * @param queue       requests that may wait for a free sequence before new ones are refused
  */
 public record LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress, TensorType quant,
-                          KvType kvType, boolean repack, int parallel, int queue) {
+                          KvType kvType, Set<TensorType> repack, int parallel, int queue) {
     /** Default context when the model allows more: 8K tokens are 224 MiB of F16 KV cache for a 6B model (448 in F32). */
     public static final int DEFAULT_CONTEXT = 8192;
 
@@ -56,16 +56,28 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
         if (queue < 0) {
             throw new IllegalArgumentException("queue capacity must be >= 0, got " + queue);
         }
+        repack = repack == null ? Set.of() : Set.copyOf(repack);
+        for (TensorType t : repack) {
+            if (!REPACKABLE.contains(t)) {
+                throw new IllegalArgumentException("cannot repack " + t + ": only " + REPACKABLE + " have a regrouped layout");
+            }
+        }
         progress = progress == null ? LoadProgress.NONE : progress;
         kvType = kvType == null ? KvType.DEFAULT : kvType;
     }
+
+    /** The types with a regrouped layout. */
+    public static final Set<TensorType> REPACKABLE = Collections.unmodifiableSet(EnumSet.of(TensorType.Q4_0, TensorType.Q8_0));
+
+    /** What is repacked unless asked otherwise: Q4_0 (faster in the engine); Q8_0 was not (issue 14). */
+    public static final Set<TensorType> REPACK_DEFAULT = Collections.unmodifiableSet(EnumSet.of(TensorType.Q4_0));
 
     /** Default number of requests that may wait for a free sequence. */
     public static final int DEFAULT_QUEUE = 64;
 
     /** Options without load-time quantization, with the default KV cache type and one sequence at a time. */
     public LoadOptions(int threads, int contextSize, boolean preload, LoadProgress progress) {
-        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, false, 1, DEFAULT_QUEUE);
+        this(threads, contextSize, preload, progress, null, KvType.DEFAULT, REPACK_DEFAULT, 1, DEFAULT_QUEUE);
     }
 
     public static LoadOptions defaults() {
@@ -97,9 +109,14 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
         return new LoadOptions(threads, contextSize, preload, progress, quant, k, repack, parallel, queue);
     }
 
-    /** Repack Q4_0 and Q8_0 matrices for the regrouped kernels (true) or read them as stored (false, the default). */
+    /** Repack Q4_0 and Q8_0 matrices for the regrouped kernels (true) or read every matrix as stored (false). */
     public LoadOptions withRepack(boolean r) {
-        return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, r, parallel, queue);
+        return withRepack(r ? REPACKABLE : Set.of());
+    }
+
+    /** Repack the matrices of these types ({@link #REPACKABLE}), read the others as stored. */
+    public LoadOptions withRepack(Set<TensorType> types) {
+        return new LoadOptions(threads, contextSize, preload, progress, quant, kvType, types, parallel, queue);
     }
 
     /** Generate up to {@code p} sequences together (a server's parallel requests). */

@@ -59,6 +59,29 @@ class RepackedLoadTest {
     }
 
     @Test
+    void closingWhileIdleFreesEveryWeightAndLaterUseThrowsInsteadOfReadingFreedMemory() {
+        for (boolean repack : new boolean[]{true, false}) {
+            ChatGLM glm = load(repack, null);
+            ChatGLMModel model = glm.model();
+            KvCache cache = model.newCache(16);
+            model.feed(cache, new int[]{1, 2, 3});
+            List<WeightMatrix> matrices = List.copyOf(model.weights().matrices().values());
+            glm.close();
+            assertThat(matrices).as("repack=%s: every weight segment (mapped file and native copies) is freed", repack)
+                    .allSatisfy(m -> assertThat(m.data().scope().isAlive()).isFalse());
+            // the kernels read views of the same scope: a pass after close fails cleanly (pool or segment closed)
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.feed(model.newCache(16), new int[]{1}))
+                    .as("repack=%s", repack).isInstanceOf(IllegalStateException.class);
+            WeightMatrix any = matrices.getFirst();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> any.copyRow(0, new float[any.cols()], 0))
+                    .as("repack=%s: reading a row of a closed model", repack).isInstanceOf(IllegalStateException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> any.matvec(new float[any.cols()], new float[any.rows()], null))
+                    .as("repack=%s: a product on the caller thread of a closed model", repack).isInstanceOf(IllegalStateException.class);
+            glm.close(); // idempotent
+        }
+    }
+
+    @Test
     void q4_0MatricesAreRegroupedIntoNativeMemoryAndOthersStayMapped() {
         List<String> stages = new ArrayList<>();
         try (ChatGLM repacked = load(true, stages); ChatGLM stored = load(false, null)) {

@@ -10,6 +10,7 @@ import io.github.chatglm4j.generate.SamplingParams;
 import io.github.chatglm4j.generate.TokenListener;
 import io.github.chatglm4j.model.ChatGLMModel;
 import io.github.chatglm4j.model.KvCache;
+import io.github.chatglm4j.tensor.StepProfile;
 import io.github.chatglm4j.tensor.VectorWidth;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import picocli.CommandLine.Command;
@@ -83,10 +84,21 @@ final class BenchCommand implements Callable<Integer> {
         this.io = io;
     }
 
-    /** @param tokens tokens the engine actually processed in each run (prompt tokens, or generated tokens of all streams) */
-    record Result(String test, int nPrompt, int nGen, int streams, int threads, String type, long tokens, double[] tokensPerSecond) {
+    /**
+     * @param tokens    tokens the engine actually processed in each run (prompt tokens, or generated tokens of all streams)
+     * @param cpuTokensPerSecond per run, tokens per second of the engine's threads' CPU time divided by the thread
+     *                  count: what the run would give if no other process took a core (the machine may be shared)
+     */
+    record Result(String test, int nPrompt, int nGen, int streams, int threads, String type, long tokens, double[] tokensPerSecond,
+                  double[] cpuTokensPerSecond) {
         double mean() {
             return Arrays.stream(tokensPerSecond).average().orElse(0);
+        }
+
+        double cpuMedian() {
+            double[] v = cpuTokensPerSecond.clone();
+            Arrays.sort(v);
+            return v.length == 0 ? 0 : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
         }
 
         /** Sample standard deviation over the runs (0 for one run). */
@@ -135,8 +147,8 @@ final class BenchCommand implements Callable<Integer> {
             info.println("kernels: " + VectorWidth.describe());
             if (!json) {
                 info.println();
-                info.println("| test     | streams |            tokens/s | threads | type       |");
-                info.println("| -------- | ------- | ------------------- | ------- | ---------- |");
+                info.println("| test     | streams |            tokens/s | threads | type       | CPU-time tokens/s |");
+                info.println("| -------- | ------- | ------------------- | ------- | ---------- | ----------------- |");
             }
             info.flush();
             var seq = new RawSequence(glm.model(), glm.contextSize());
@@ -147,13 +159,17 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (int p : prompts) {
                 if (p > 0) {
+                    StepProfile.reset();
                     report(measure(glm, seq, random, p, 0, type), loadSeconds);
+                    printProfile(info, "pp" + p, repetitions);
                 }
             }
             for (int n : generations) {
                 if (n > 0) {
                     for (int st : streams) {
+                        StepProfile.reset();
                         report(st == 1 ? measure(glm, seq, random, 0, n, type) : measureStreams(glm, random, n, st, type), loadSeconds);
+                        printProfile(info, "tg" + n + " x " + st + " streams", (long) n * repetitions);
                     }
                 }
             }
@@ -189,9 +205,11 @@ final class BenchCommand implements Callable<Integer> {
 
     private Result measure(ChatGLM glm, RawSequence seq, SplittableRandom random, int nPrompt, int nGen, String type) {
         double[] tps = new double[repetitions];
+        double[] cpu = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
             int[] ids = randomIds(random, nPrompt > 0 ? nPrompt : nGen);
             seq.reset();
+            long cpu0 = engineCpuNanos();
             long start = System.nanoTime();
             if (nPrompt > 0) {
                 seq.feed(ids);
@@ -201,19 +219,22 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             tps[r] = ids.length * 1e9 / (System.nanoTime() - start);
+            cpu[r] = ids.length * 1e9 * glm.threads() / (engineCpuNanos() - cpu0);
         }
         return new Result(nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, nPrompt, nGen, 1, glm.threads(), type,
-                nPrompt > 0 ? nPrompt : nGen, tps);
+                nPrompt > 0 ? nPrompt : nGen, tps, cpu);
     }
 
     /** {@code streams} requests of {@code nGen} tokens each, decoded together by the model's scheduler. */
     private Result measureStreams(ChatGLM glm, SplittableRandom random, int nGen, int streams, String type) {
         double[] tps = new double[repetitions];
+        double[] cpu = new double[repetitions];
         // No stop ids, so that every stream generates exactly nGen tokens.
         var options = new GenerationOptions(SamplingParams.greedy(), nGen, new int[0], List.of(), null);
         BatchScheduler scheduler = glm.scheduler();
         long tokens = 0;
         for (int r = 0; r < repetitions; r++) {
+            long cpu0 = engineCpuNanos();
             long start = System.nanoTime();
             List<Ticket> tickets = new ArrayList<>();
             for (int s = 0; s < streams; s++) {
@@ -224,8 +245,20 @@ final class BenchCommand implements Callable<Integer> {
                 tokens += t.result().join().ids().length;
             }
             tps[r] = tokens * 1e9 / (System.nanoTime() - start);
+            cpu[r] = tokens * 1e9 * glm.threads() / (engineCpuNanos() - cpu0);
         }
-        return new Result("tg" + nGen, 0, nGen, streams, glm.threads(), type, tokens, tps);
+        return new Result("tg" + nGen, 0, nGen, streams, glm.threads(), type, tokens, tps, cpu);
+    }
+
+    /** With -Dchatglm4j.profile=true: the phases of the test just run, in ms per step ({@code steps} of them). */
+    private static void printProfile(PrintStream info, String test, long steps) {
+        if (!StepProfile.ENABLED) {
+            return;
+        }
+        info.println(String.format(Locale.ROOT, "  profile of %s, ms per step (%d steps; wall time of the driving thread):", test, steps));
+        StepProfile.snapshot().forEach((phase, v) -> info.println(String.format(Locale.ROOT, "    %-40s %9.2f ms  (%d calls)",
+                phase, v[0] / 1e6 / steps, v[1])));
+        info.flush();
     }
 
     private void report(Result r, double loadSeconds) {
@@ -244,6 +277,7 @@ final class BenchCommand implements Callable<Integer> {
             line.put("tokens", r.tokens());
             line.put("tokens_per_second", round(r.mean()));
             line.put("stddev", round(r.stddev()));
+            line.put("cpu_tokens_per_second", round(r.cpuMedian()));
             line.put("load_seconds", round(loadSeconds));
             line.put("peak_rss_bytes", peakRss());
             try {
@@ -252,8 +286,8 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalStateException(e);
             }
         } else {
-            io.out().println(String.format(Locale.ROOT, "| %-8s | %7d | %19s | %7d | %-10s |", r.test(), r.streams(),
-                    String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.stddev()), r.threads(), r.type()));
+            io.out().println(String.format(Locale.ROOT, "| %-8s | %7d | %19s | %7d | %-10s | %17.2f |", r.test(), r.streams(),
+                    String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.stddev()), r.threads(), r.type(), r.cpuMedian()));
         }
         io.out().flush();
     }
@@ -276,6 +310,20 @@ final class BenchCommand implements Callable<Integer> {
             ids[i] = random.nextInt(3, ChatGLMTokenizer.SENTENCEPIECE_SIZE);
         }
         return ids;
+    }
+
+    /**
+     * CPU time of every Java thread of this process (the caller, the scheduler, the pool's workers; not the JIT
+     * compiler or GC threads): the engine's threads park when idle, so this is the time they computed.
+     */
+    private static long engineCpuNanos() {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long id : threads.getAllThreadIds()) {
+            long t = threads.getThreadCpuTime(id);
+            sum += Math.max(0, t);
+        }
+        return sum;
     }
 
     private static double round(double v) {

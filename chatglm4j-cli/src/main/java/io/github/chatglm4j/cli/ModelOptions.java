@@ -63,9 +63,13 @@ final class ModelOptions {
     boolean noPreload;
 
     @Option(names = "--repack",
-            description = "Copy Q4_0 and Q8_0 weights once into the regrouped layout of the int8 kernels (faster in "
-                    + "kernel benchmarks, not yet inside the engine; see docs/performance.md).")
+            description = "Copy Q8_0 weights too (Q4_0 always, unless --no-repack) once into the regrouped layout of the "
+                    + "int8 kernels (Q4_0 decodes faster so; Q8_0 measured no faster, see docs/performance.md).")
     boolean repack;
+
+    @Option(names = "--no-repack",
+            description = "Read every weight matrix in its stored layout (no copy at load; Q4_0 decodes slower).")
+    boolean noRepack;
 
     @Option(names = "--quant", paramLabel = "TYPE", converter = QuantType.class, completionCandidates = QuantType.class,
             description = "Quantize the layer weights while loading: one of ${COMPLETION-CANDIDATES} (case-insensitive); "
@@ -89,7 +93,11 @@ final class ModelOptions {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--kv-type: " + e.getMessage());
         }
-        return LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload).withKvType(kv).withQuant(quant).withRepack(repack);
+        if (repack && noRepack) {
+            throw new ParameterException(spec.commandLine(), "--repack and --no-repack contradict each other");
+        }
+        var options = LoadOptions.defaults().withThreads(t).withContextSize(ctx).withPreload(!noPreload).withKvType(kv).withQuant(quant);
+        return repack || noRepack ? options.withRepack(repack) : options;
     }
 
     /** Parses {@code --quant} values: the load-time types ({@link LoadOptions#QUANT_TYPES}) by their lower-case names, any case. */

@@ -36,8 +36,8 @@ class BenchCommandTest {
         Cli.Run run = Cli.run("bench", "-m", Cli.tiny().toString(), "-p", "4", "-n", "2", "-r", "1", "--no-warmup");
 
         assertThat(run.exitCode()).as("%s", run).isZero();
-        assertThat(run.outLines()).anyMatch(l -> l.matches("\\| pp4 +\\| +1 \\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16 +\\|"))
-                .anyMatch(l -> l.matches("\\| tg2 +\\| +1 \\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16 +\\|"))
+        assertThat(run.outLines()).anyMatch(l -> l.matches("\\| pp4 +\\| +1 \\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16 +\\| +[0-9.]+ \\|"))
+                .anyMatch(l -> l.matches("\\| tg2 +\\| +1 \\| +[0-9.]+ ± 0\\.00 \\| +\\d+ \\| F16 +\\| +[0-9.]+ \\|"))
                 .anyMatch(l -> l.startsWith("load: "));
     }
 

@@ -47,9 +47,10 @@ class QuantOptionTest {
     }
 
     @Test
-    void repackIsOffUnlessAskedAndSaysSoWhenThereIsNothingToRepack() {
-        assertThat(parse("generate", "--prompt", "hi").loadOptions(0).repack()).isFalse();
-        assertThat(parse("bench", "--repack").loadOptions(0).repack()).isTrue();
+    void q4_0IsRepackedByDefaultQ8_0OnlyWhenAskedAndTheNoteSaysWhenThereIsNothingToRepack() {
+        assertThat(parse("generate", "--prompt", "hi").loadOptions(0).repack()).containsExactly(TensorType.Q4_0);
+        assertThat(parse("bench", "--repack").loadOptions(0).repack()).containsExactlyInAnyOrder(TensorType.Q4_0, TensorType.Q8_0);
+        assertThat(parse("bench", "--no-repack").loadOptions(0).repack()).isEmpty();
         // the tiny fixture model is BF16: nothing to regroup, and the user is told so
         Cli.Run run = Cli.run("generate", "-m", Cli.tiny().toString(), "--prompt-ids", "1,2,3", "--max-new-tokens", "1", "--repack");
         assertThat(run.exitCode()).as("%s", run).isZero();

@@ -1,5 +1,6 @@
 package io.github.chatglm4j.generate;
 
+import io.github.chatglm4j.tensor.StepProfile;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 
 import java.util.ArrayDeque;
@@ -146,7 +147,9 @@ public final class BatchScheduler implements AutoCloseable {
                 break;
             }
             try {
+                long t0 = StepProfile.start();
                 step();
+                StepProfile.add("scheduler step", t0);
             } catch (RuntimeException | Error e) {
                 failAll(e);
             }
@@ -273,12 +276,15 @@ public final class BatchScheduler implements AutoCloseable {
         long dt = System.nanoTime() - t0;
         counters.decodeNanos += dt;
         counters.decodeSteps++;
+        StepProfile.add(StepProfile.ENABLED ? "decode step b=" + batch.length : null, t0);
+        long t1 = StepProfile.start();
         for (int i = 0; i < batch.length; i++) {
             Slot s = decoding.get(i);
             s.fed(tokens[i]);
             s.job.decodeNanos += dt;
             consume(s, logits[i]);
         }
+        StepProfile.add("sampling and streaming", t1);
     }
 
     /** Lets the job sample, stream and decide from {@code logits}; frees the slot if the job has ended. */

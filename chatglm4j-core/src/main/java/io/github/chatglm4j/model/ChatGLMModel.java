@@ -1,6 +1,7 @@
 package io.github.chatglm4j.model;
 
 import io.github.chatglm4j.tensor.Parallel;
+import io.github.chatglm4j.tensor.StepProfile;
 
 import java.util.Arrays;
 import java.util.Collections;
@@ -141,7 +142,9 @@ public final class ChatGLMModel {
                     s.cache().store(l, position[t], qkv, row + attnSize, row + attnSize + kvSize);
                 }
             }
+            long t0 = StepProfile.start();
             Attention.run(c, l, segments, qkv, att, pool);
+            StepProfile.add("attention", t0);
             w.dense().matmul(att, n, proj, pool);
             add(x, proj, n * c.hiddenSize());
         }
@@ -255,7 +258,9 @@ public final class ChatGLMModel {
         float[] normed = pass(caches, starts, tokens, null, ws);
         int vocab = config.vocabSize();
         float[][] rows = ws.logitRows(b);
+        long t0 = StepProfile.start();
         weights.output.matmul(normed, b, ws.logits, pool);
+        StepProfile.add("output layer", t0);
         for (int i = 0; i < b; i++) {
             System.arraycopy(ws.logits, i * vocab, rows[i], 0, vocab);
         }
@@ -268,7 +273,9 @@ public final class ChatGLMModel {
         float[] h = row == 0 && normed.length == hidden ? normed
                 : Arrays.copyOfRange(normed, row * hidden, (row + 1) * hidden);
         float[] logits = new float[config.vocabSize()];
+        long t0 = StepProfile.start();
         weights.output.matvec(h, logits, pool);
+        StepProfile.add("output layer", t0);
         return logits;
     }
 
@@ -289,6 +296,7 @@ public final class ChatGLMModel {
             segments[s] = new Attention.Segment(caches[s], starts[s], rows, caches[s].length());
         }
         int n = tokens.length;
+        long t0 = StepProfile.start();
         ws.begin(segments, n);
         for (int t = 0; t < n; t++) {
             weights.embedding.copyRow(tokens[t], ws.x, t * config.hiddenSize());
@@ -304,6 +312,7 @@ public final class ChatGLMModel {
             s.cache().advance(s.rows());
         }
         rmsNorm(ws.x, weights.finalNorm, ws.xb, n, config.hiddenSize(), config.layerNormEps());
+        StepProfile.add(StepProfile.ENABLED ? "pass (all layers) n=" + n : null, t0);
         return ws.xb;
     }
 

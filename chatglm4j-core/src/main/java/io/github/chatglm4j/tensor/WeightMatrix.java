@@ -48,6 +48,18 @@ public final class WeightMatrix {
     private static final ThreadLocal<float[]> PERMUTED = ThreadLocal.withInitial(() -> new float[0]);
 
     private final MemorySegment data;
+    /**
+     * What the kernels read: {@code data}, or for a file mapping a view of it of the plain native segment class
+     * (same address, size, scope and read-only flag; unmapped by the same close). Why: the JDK methods that every
+     * kernel inlines ({@code ByteVector.fromMemorySegment} and the segment accessors) keep one type profile for all
+     * callers. With file-mapped matrices next to native ones (repacked copies, the mapped Q6_K output layer), that
+     * profile said "mapped", C2 hoisted a class check on the segment out of the regrouped kernels' loops as a
+     * profiled loop predicate, the native segments failed it ({@code -Xlog:deoptimization}: {@code profile_predicate
+     * maybe_recompile}, the predicate traced to {@code cmp klass, MappedMemorySegmentImpl} in the disassembly), and
+     * after a few such traps the kernels were recompiled without loop predication: segment liveness and range
+     * checks back inside the inner loop. One class for all weights keeps the profile monomorphic.
+     */
+    private final MemorySegment kernelData;
     private final TensorType type;
     private final int rows;
     private final int cols;
@@ -75,6 +87,7 @@ public final class WeightMatrix {
                     + expected + " bytes, the segment has " + data.byteSize());
         }
         this.data = data;
+        this.kernelData = data.isMapped() ? data.reinterpret(data.byteSize()) : data;
         this.type = type;
         this.rows = rows;
         this.cols = cols;
@@ -148,20 +161,11 @@ public final class WeightMatrix {
 
     /** {@code out[r] = sum_c W[r][c] * x[c]} for r in {@code [0, rows)}. */
     public void matvec(float[] x, float[] out, Parallel pool) {
+        long t0 = StepProfile.start();
         requireLength("x", x, cols);
         requireLength("out", out, rows);
-        Parallel.RangeBody body;
-        if (!type.isQuantized()) {
-            TensorType.FloatRows kernel = type.floatRows();
-            body = (r0, r1) -> kernel.rows(data, cols, x, out, r0, r1);
-        } else if (regrouped) {
-            body = type.regrouping().matvec().body(data, cols, Q8Activations.reused(x, 1, cols, pool), out, pool);
-        } else {
-            TensorType.Int8Rows kernel = type.int8Rows();
-            Q8Activations a = Q8Activations.reused(x, 1, cols, pool);
-            body = (r0, r1) -> kernel.rows(data, cols, a, 0, out, 0, r0, r1);
-        }
-        run(pool, (long) rows * cols, body);
+        run(pool, (long) rows * cols, rowBody(x, 1, out, pool));
+        StepProfile.add(StepProfile.ENABLED ? StepProfile.matmulPhase(type, regrouped, 1) : null, t0);
     }
 
     /**
@@ -183,12 +187,15 @@ public final class WeightMatrix {
             matvec(x, out, pool);
             return;
         }
+        long t0 = StepProfile.start();
+        matmulBatch(x, n, out, pool);
+        StepProfile.add(StepProfile.ENABLED ? StepProfile.matmulPhase(type, regrouped, n) : null, t0);
+    }
+
+    private void matmulBatch(float[] x, int n, float[] out, Parallel pool) {
         long work = (long) rows * cols * n;
         if (int8Batch(type, n)) {
-            Q8Activations a = Q8Activations.reused(x, n, cols, pool);
-            TensorType.Int8Batch kernel = type.int8Batch();
-            run(pool, work, regrouped ? type.regrouping().batch().body(data, rows, cols, a, out, pool)
-                    : (r0, r1) -> kernel.rows(data, rows, cols, a, out, r0, r1));
+            run(pool, work, rowBody(x, n, out, pool));
             return;
         }
         RowDecoder decoder = decoder();
@@ -224,12 +231,40 @@ public final class WeightMatrix {
         run(pool, work, (r0, r1) -> PanelMatmul.rows(decoder, rows, cols, xtFinal, n, out, r0, r1));
     }
 
+    /**
+     * The row-range body of the product of {@code n} tokens where it is not tiled: the mat-vec (n = 1) and the int8
+     * batches ({@link #int8Batch}); null for the float tiles. Quantizes the activations (with {@code pool}).
+     */
+    private Parallel.RangeBody rowBody(float[] x, int n, float[] out, Parallel pool) {
+        if (n == 1) {
+            if (!type.isQuantized()) {
+                TensorType.FloatRows kernel = type.floatRows();
+                return (r0, r1) -> kernel.rows(kernelData, cols, x, out, r0, r1);
+            }
+            Q8Activations a = Q8Activations.reused(x, 1, cols, pool);
+            if (regrouped) {
+                return type.regrouping().matvec().body(kernelData, cols, a, out, pool);
+            }
+            TensorType.Int8Rows kernel = type.int8Rows();
+            return (r0, r1) -> kernel.rows(kernelData, cols, a, 0, out, 0, r0, r1);
+        }
+        if (!int8Batch(type, n)) {
+            return null;
+        }
+        Q8Activations a = Q8Activations.reused(x, n, cols, pool);
+        if (regrouped) {
+            return type.regrouping().batch().body(kernelData, rows, cols, a, out, pool);
+        }
+        TensorType.Int8Batch kernel = type.int8Batch();
+        return (r0, r1) -> kernel.rows(kernelData, rows, cols, a, out, r0, r1);
+    }
+
     private RowDecoder decoder() {
         if (regrouped) {
             TensorType.Regrouping.StoredOrderDecoder d = type.regrouping().decoder();
-            return (r, c0, dst, off, len) -> d.decode(data, cols, r, c0, dst, off, len);
+            return (r, c0, dst, off, len) -> d.decode(kernelData, cols, r, c0, dst, off, len);
         }
-        return (r, c0, dst, off, len) -> Decode.row(type, data, Decode.byteOffset(type, (long) r * cols + c0), dst, off, len);
+        return (r, c0, dst, off, len) -> Decode.row(type, kernelData, Decode.byteOffset(type, (long) r * cols + c0), dst, off, len);
     }
 
     /** Row {@code r} decoded to floats into {@code dst[dstOffset, dstOffset + cols)} (for embedding lookups). */
@@ -242,7 +277,7 @@ public final class WeightMatrix {
             BlockGroups.unpermute(stored, dst, dstOffset, cols);
             return;
         }
-        Decode.row(type, data, Decode.byteOffset(type, (long) r * cols), dst, dstOffset, cols);
+        Decode.row(type, kernelData, Decode.byteOffset(type, (long) r * cols), dst, dstOffset, cols);
     }
 
     private void run(Parallel pool, long work, Parallel.RangeBody body) {

@@ -8,8 +8,10 @@ import io.github.chatglm4j.tensor.codec.BlockCodec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Quantizes float weight matrices (F32, F16, BF16, typically slices of a file mapping) into native memory that it
@@ -74,18 +76,23 @@ public final class MatrixQuantizer implements AutoCloseable {
      * read-only file mappings); the others are returned as they are. Same order as {@code matrices}.
      */
     public List<WeightMatrix> regroup(List<WeightMatrix> matrices) {
+        return regroup(matrices, EnumSet.of(TensorType.Q4_0, TensorType.Q8_0));
+    }
+
+    /** As {@link #regroup(List)} for the matrices of the given types only; the others are returned as they are. */
+    public List<WeightMatrix> regroup(List<WeightMatrix> matrices, Set<TensorType> types) {
         if (closed) {
             throw new IllegalStateException("the quantizer is closed");
         }
         long total = 0;
         for (WeightMatrix m : matrices) {
-            total += m.canRegroup() ? m.data().byteSize() : 0;
+            total += m.canRegroup() && types.contains(m.type()) ? m.data().byteSize() : 0;
         }
         List<WeightMatrix> out = new ArrayList<>(matrices.size());
         long done = 0;
         progress.update(0, total);
         for (WeightMatrix m : matrices) {
-            if (!m.canRegroup()) {
+            if (!m.canRegroup() || !types.contains(m.type())) {
                 out.add(m);
                 continue;
             }
