@@ -81,7 +81,25 @@ final class Bits {
         }
     }
 
-    private static float maxAbs(float[] x, int off, int n) {
+    /**
+     * The first of {@code x[off .. off+n)} with the largest magnitude, sign kept, as ggml's quantizers search for it
+     * (a strictly larger magnitude replaces it, so ties keep the first); 0 when every value is ±0.
+     */
+    static float largestMagnitude(float[] x, int off, int n) {
+        float amax = 0;
+        float max = 0;
+        for (int i = off; i < off + n; i++) {
+            float ax = Math.abs(x[i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[i];
+            }
+        }
+        return max;
+    }
+
+    /** The largest magnitude in {@code x[off .. off+n)} (0 for none). */
+    static float maxAbs(float[] x, int off, int n) {
         float m = 0;
         for (int i = off; i < off + n; i++) {
             m = Math.max(m, Math.abs(x[i]));

@@ -19,15 +19,10 @@ final class IQ4_XSCodec extends BlockCodec {
     void quantizeBlock(float[] x, int xOff, byte[] out, int outOff) {
         Bits.requireSearchable(x, xOff, QK);
         float[] scales = new float[8];
-        float maxScale = 0;
-        float amax = 0;
         for (int g = 0; g < 8; g++) {
             scales[g] = Iq4Grid.scale(x, xOff + 32 * g);
-            if (Math.abs(scales[g]) > amax) {
-                amax = Math.abs(scales[g]);
-                maxScale = scales[g];
-            }
         }
+        float maxScale = Bits.largestMagnitude(scales, 0, 8);
         float d = -maxScale / 32;
         short dBits = Bits.toHalf(d, x, xOff, QK);
         float id = d != 0 ? 1 / d : 0;

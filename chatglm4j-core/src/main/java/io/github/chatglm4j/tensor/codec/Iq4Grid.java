@@ -41,16 +41,8 @@ final class Iq4Grid {
      * {@code (t - 127)/max}, keeping the one that explains the most ({@code sumqx²/sumq2}); 0 for an all-zero group.
      */
     static float scale(float[] x, int xOff) {
-        float amax = 0;
-        float max = 0;
-        for (int j = 0; j < 32; j++) {
-            float ax = Math.abs(x[xOff + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + j];
-            }
-        }
-        if (amax < KQuantFits.GROUP_MAX_EPS) {
+        float max = Bits.largestMagnitude(x, xOff, 32);
+        if (Math.abs(max) < KQuantFits.GROUP_MAX_EPS) {
             return 0;
         }
         float d = -max / GRID[0];

@@ -119,16 +119,8 @@ final class KQuantFits {
      * @return the scale (0 for an all-zero group, whose levels are then 0)
      */
     static float symmetric(int n, int nmax, float[] x, int xOff, int[] levels, int levelsOff) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xOff + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
+        float max = Bits.largestMagnitude(x, xOff, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) {
                 levels[levelsOff + i] = 0;
             }
@@ -181,16 +173,8 @@ final class KQuantFits {
      * @return the scale
      */
     static float q3(int n, int nmax, float[] x, int xOff, int[] levels, int levelsOff) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xOff + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
+        float max = Bits.largestMagnitude(x, xOff, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) {
                 levels[levelsOff + i] = 0;
             }

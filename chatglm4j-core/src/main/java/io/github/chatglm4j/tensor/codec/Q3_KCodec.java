@@ -27,15 +27,10 @@ final class Q3_KCodec extends BlockCodec {
         Bits.requireSearchable(x, xOff, QK);
         int[] q = new int[QK];
         float[] scales = new float[16];
-        float maxScale = 0;
-        float amax = 0;
         for (int j = 0; j < 16; j++) {
             scales[j] = KQuantFits.q3(16, 4, x, xOff + 16 * j, q, 16 * j);
-            if (Math.abs(scales[j]) > amax) {
-                amax = Math.abs(scales[j]);
-                maxScale = scales[j];
-            }
         }
+        float maxScale = Bits.largestMagnitude(scales, 0, 16);
         byte[] packed = new byte[12];
         short dBits = 0;
         if (maxScale != 0) {

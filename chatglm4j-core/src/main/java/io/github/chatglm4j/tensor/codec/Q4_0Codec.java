@@ -17,15 +17,7 @@ final class Q4_0Codec extends BlockCodec {
     @Override
     void quantizeBlock(float[] x, int xOff, byte[] out, int outOff) {
         Bits.requireFinite(x, xOff, QK);
-        float amax = 0;
-        float max = 0;
-        for (int j = 0; j < QK; j++) {
-            float v = x[xOff + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
+        float max = Bits.largestMagnitude(x, xOff, QK);
         float d = max / -8;
         float id = d != 0 ? 1 / d : 0;
         Bits.putShort(out, outOff, Bits.toHalf(d, x, xOff, QK));

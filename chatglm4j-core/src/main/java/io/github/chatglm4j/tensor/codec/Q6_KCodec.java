@@ -28,16 +28,11 @@ final class Q6_KCodec extends BlockCodec {
         Bits.requireSearchable(x, xOff, QK);
         int[] q = new int[QK];
         float[] scales = new float[16];
-        float maxScale = 0;
-        float maxAbsScale = 0;
         for (int j = 0; j < 16; j++) {
             scales[j] = KQuantFits.symmetric(16, 32, x, xOff + 16 * j, q, 16 * j);
-            if (Math.abs(scales[j]) > maxAbsScale) {
-                maxAbsScale = Math.abs(scales[j]);
-                maxScale = scales[j];
-            }
         }
-        if (maxAbsScale < KQuantFits.GROUP_MAX_EPS) {
+        float maxScale = Bits.largestMagnitude(scales, 0, 16);
+        if (Math.abs(maxScale) < KQuantFits.GROUP_MAX_EPS) {
             Arrays.fill(out, outOff, outOff + 210, (byte) 0);
             return;
         }

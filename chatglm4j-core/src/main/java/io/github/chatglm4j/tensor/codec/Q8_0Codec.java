@@ -14,11 +14,7 @@ final class Q8_0Codec extends BlockCodec {
     @Override
     void quantizeBlock(float[] x, int xOff, byte[] out, int outOff) {
         Bits.requireFinite(x, xOff, QK);
-        float amax = 0;
-        for (int j = 0; j < QK; j++) {
-            amax = Math.max(amax, Math.abs(x[xOff + j]));
-        }
-        float d = amax / 127;
+        float d = Bits.maxAbs(x, xOff, QK) / 127;
         float id = d != 0 ? 1 / d : 0;
         Bits.putShort(out, outOff, Bits.toHalf(d, x, xOff, QK));
         for (int j = 0; j < QK; j++) {
