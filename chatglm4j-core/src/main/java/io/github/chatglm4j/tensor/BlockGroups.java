@@ -126,6 +126,45 @@ final class BlockGroups {
         System.arraycopy(src, done, dst, dstOff + done, cols - done);
     }
 
+    /** Decodes the group of G blocks at byte {@code o} to {@link #GROUP_COLS} floats at {@code dst[p]}, stored order. */
+    @FunctionalInterface
+    interface GroupDecoder {
+        void decode(MemorySegment w, long o, float[] dst, int p);
+    }
+
+    /**
+     * Weights {@code [col0, col0 + len)} of row {@code row} of a regrouped matrix in stored order (col0 and len
+     * multiples of 32): whole groups straight into {@code dst}, a group only partly asked for through a scratch copy,
+     * and the row's ungrouped tail blocks with the type's plain decoder.
+     */
+    static void decodeRow(MemorySegment w, int cols, int row, int col0, float[] dst, int p, int len, int blockBytes,
+                          GroupDecoder group, TensorType.Decoder tail) {
+        int blocks = cols / 32;
+        int groupedCols = groups(cols) * GROUP_COLS;
+        long rowStart = row * (long) blockBytes * blocks;
+        int c = col0;
+        int end = col0 + len;
+        float[] tmp = null;
+        while (c < end && c < groupedCols) {
+            int g = c / GROUP_COLS;
+            int in = c - g * GROUP_COLS;
+            int n = Math.min(end, (g + 1) * GROUP_COLS) - c;
+            long o = rowStart + (long) g * blockBytes * G;
+            if (in == 0 && n == GROUP_COLS) {
+                group.decode(w, o, dst, p);
+            } else {
+                tmp = tmp == null ? new float[GROUP_COLS] : tmp;
+                group.decode(w, o, tmp, 0);
+                System.arraycopy(tmp, in, dst, p, n);
+            }
+            c += n;
+            p += n;
+        }
+        if (c < end) {
+            tail.decode(w, rowStart + (long) (c / 32) * blockBytes, dst, p, (end - c) / 32);
+        }
+    }
+
     /** H F16 scales at byte {@code o} as floats (exact: the shift/mask/rescale of {@link Decode}). */
     static FloatVector scales(MemorySegment w, long o) {
         return ((IntVector) ShortVector.fromMemorySegment(SH, w, o, LE).castShape(I, 0))

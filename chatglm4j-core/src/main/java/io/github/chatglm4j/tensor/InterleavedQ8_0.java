@@ -46,30 +46,7 @@ final class InterleavedQ8_0 {
 
     /** As {@link InterleavedQ4_0#decode}: weights {@code [col0, col0 + len)} of a row in stored order. */
     static void decode(MemorySegment w, int cols, int row, int col0, float[] dst, int p, int len) {
-        int blocks = cols / 32;
-        int groupedCols = BlockGroups.groups(cols) * GROUP_COLS;
-        long rowStart = row * (long) BLOCK_BYTES * blocks;
-        int c = col0;
-        int end = col0 + len;
-        float[] tmp = null;
-        while (c < end && c < groupedCols) {
-            int g = c / GROUP_COLS;
-            int in = c - g * GROUP_COLS;
-            int n = Math.min(end, (g + 1) * GROUP_COLS) - c;
-            long o = rowStart + (long) g * GROUP_BYTES;
-            if (in == 0 && n == GROUP_COLS) {
-                decodeGroup(w, o, dst, p);
-            } else {
-                tmp = tmp == null ? new float[GROUP_COLS] : tmp;
-                decodeGroup(w, o, tmp, 0);
-                System.arraycopy(tmp, in, dst, p, n);
-            }
-            c += n;
-            p += n;
-        }
-        if (c < end) {
-            QuantDecode.q8_0(w, rowStart + (long) (c / 32) * BLOCK_BYTES, dst, p, (end - c) / 32);
-        }
+        BlockGroups.decodeRow(w, cols, row, col0, dst, p, len, BLOCK_BYTES, InterleavedQ8_0::decodeGroup, QuantDecode::q8_0);
     }
 
     private static void decodeGroup(MemorySegment w, long o, float[] dst, int p) {
