@@ -66,8 +66,9 @@ public record LoadOptions(int threads, int contextSize, boolean preload, LoadPro
         kvType = kvType == null ? KvType.DEFAULT : kvType;
     }
 
-    /** The types with a regrouped layout. */
-    public static final Set<TensorType> REPACKABLE = Collections.unmodifiableSet(EnumSet.of(TensorType.Q4_0, TensorType.Q8_0));
+    /** The types with a regrouped layout (as the type table says). */
+    public static final Set<TensorType> REPACKABLE = Collections.unmodifiableSet(Arrays.stream(TensorType.values())
+            .filter(TensorType::hasRegroupedLayout).collect(Collectors.toCollection(() -> EnumSet.noneOf(TensorType.class))));
 
     /** What is repacked unless asked otherwise: Q4_0 (faster in the engine); Q8_0 was not (issue 14). */
     public static final Set<TensorType> REPACK_DEFAULT = Collections.unmodifiableSet(EnumSet.of(TensorType.Q4_0));

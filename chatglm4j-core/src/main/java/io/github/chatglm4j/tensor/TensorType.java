@@ -136,6 +136,11 @@ public enum TensorType {
         return codec.blockSize() > 1;
     }
 
+    /** Whether this type has a regrouped layout for the int8 kernels (repacking at load; Q4_0 and Q8_0). */
+    public boolean hasRegroupedLayout() {
+        return regrouping != null;
+    }
+
     /** Whether float weights can be quantized to this type while a model loads ({@code --quant}). */
     public boolean isQuantTarget() {
         return quantTarget;

@@ -96,7 +96,7 @@ public final class WeightMatrix {
 
     /** Whether {@link #regroup} applies: a type with a regrouped layout (Q4_0, Q8_0), in ggml's layout. */
     public boolean canRegroup() {
-        return type.regrouping() != null && !regrouped;
+        return type.hasRegroupedLayout() && !regrouped;
     }
 
     /**

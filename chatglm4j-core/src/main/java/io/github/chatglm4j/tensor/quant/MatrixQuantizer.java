@@ -76,7 +76,7 @@ public final class MatrixQuantizer implements AutoCloseable {
      * read-only file mappings); the others are returned as they are. Same order as {@code matrices}.
      */
     public List<WeightMatrix> regroup(List<WeightMatrix> matrices) {
-        return regroup(matrices, EnumSet.of(TensorType.Q4_0, TensorType.Q8_0));
+        return regroup(matrices, EnumSet.allOf(TensorType.class)); // canRegroup picks the types
     }
 
     /** As {@link #regroup(List)} for the matrices of the given types only; the others are returned as they are. */
