@@ -73,20 +73,8 @@ final class ErrorResponses {
 
     /** A Host header that names neither this server nor an allowed host: how DNS rebinding attacks look. */
     static ApiError hostNotAllowed(String host) {
-        return new ApiError(403, "invalid_request_error", "The Host '" + printable(host) + "' is not one this server answers to"
+        return new ApiError(403, "invalid_request_error", "The Host '" + HttpError.printable(host, 80) + "' is not one this server answers to"
                 + " (localhost and the address it listens on; add others with --allowed-host).", null, "host_not_allowed", Map.of());
-    }
-
-    private static String printable(String s) {
-        if (s == null) {
-            return "";
-        }
-        var out = new StringBuilder();
-        for (int i = 0; i < s.length() && i < 80; i++) {
-            char c = s.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return out.toString();
     }
 
     static ApiError busy(QueueFullException e) {

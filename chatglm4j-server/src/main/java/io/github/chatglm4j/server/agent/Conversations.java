@@ -1,6 +1,7 @@
 package io.github.chatglm4j.server.agent;
 
 import io.github.chatglm4j.server.ApiError;
+import io.github.chatglm4j.server.http.HttpError;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -276,7 +277,7 @@ final class Conversations implements AutoCloseable {
         checkOpen();
         Conversation c = id != null && ID.matcher(id).matches() ? byId.get(id) : null;
         if (c == null) {
-            throw ApiError.of(404, "conversation_not_found", "There is no conversation '" + printable(id)
+            throw ApiError.of(404, "conversation_not_found", "There is no conversation '" + HttpError.printable(id, 80)
                     + "' (it was deleted, expired after " + describe(options.conversationIdle()) + " without use, or the server restarted).");
         }
         return c;
@@ -395,17 +396,5 @@ final class Conversations implements AutoCloseable {
             return d.toMinutes() + " min";
         }
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
-    }
-
-    private static String printable(String s) {
-        if (s == null) {
-            return "";
-        }
-        var out = new StringBuilder();
-        for (int i = 0; i < s.length() && i < 80; i++) {
-            char c = s.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return out.toString();
     }
 }

@@ -143,10 +143,10 @@ final class HttpConnection implements Runnable {
             }
             String v = cl.getFirst();
             if (!v.matches("[0-9]+")) {
-                throw HttpError.badRequest("Content-Length must be a decimal number of bytes, got '" + printable(v) + "'.");
+                throw HttpError.badRequest("Content-Length must be a decimal number of bytes, got '" + HttpError.printable(v, 40) + "'.");
             }
             if (v.length() > 18) {
-                throw new HttpError(413, "The request body is too large (Content-Length " + printable(v) + ").", "request_too_large");
+                throw new HttpError(413, "The request body is too large (Content-Length " + HttpError.printable(v, 40) + ").", "request_too_large");
             }
             length = Long.parseLong(v);
         } else {
@@ -321,14 +321,5 @@ final class HttpConnection implements Runnable {
     private static String seconds(long nanos) {
         double s = nanos / 1e9;
         return s == Math.rint(s) ? (long) s + " s" : s + " s";
-    }
-
-    private static String printable(String s) {
-        var out = new StringBuilder();
-        for (int i = 0; i < s.length() && i < 40; i++) {
-            char c = s.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return out.toString();
     }
 }

@@ -30,6 +30,22 @@ public final class HttpError extends RuntimeException {
         return code;
     }
 
+    /**
+     * Client-sent text as an error message may echo it: at most {@code max} characters, anything but printable ASCII
+     * as '?' (no control characters or terminal escapes reach a client's screen or the log); "" for null.
+     */
+    public static String printable(String s, int max) {
+        if (s == null) {
+            return "";
+        }
+        var out = new StringBuilder();
+        for (int i = 0; i < s.length() && i < max; i++) {
+            char c = s.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return out.toString();
+    }
+
     static HttpError badRequest(String message) {
         return new HttpError(400, message, "invalid_http_request");
     }

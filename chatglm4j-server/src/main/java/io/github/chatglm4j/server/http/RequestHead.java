@@ -98,7 +98,7 @@ public record RequestHead(String method, String target, String path, String quer
         }
         String name = field.substring(0, colon);
         if (!isToken(name)) {
-            throw HttpError.badRequest("The header name '" + printable(name) + "' is not a valid token (no spaces before the colon).");
+            throw HttpError.badRequest("The header name '" + HttpError.printable(name, 40) + "' is not a valid token (no spaces before the colon).");
         }
         String value = field.substring(colon + 1);
         int a = 0;
@@ -204,14 +204,5 @@ public record RequestHead(String method, String target, String path, String quer
             }
         }
         return true;
-    }
-
-    private static String printable(String s) {
-        var out = new StringBuilder();
-        for (int i = 0; i < s.length() && i < 40; i++) {
-            char c = s.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return out.toString();
     }
 }
