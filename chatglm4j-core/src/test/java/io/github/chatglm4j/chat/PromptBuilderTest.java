@@ -10,12 +10,12 @@ import org.junit.jupiter.api.TestFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static io.github.chatglm4j.tokenizer.TokenizerFixtures.ints;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static io.github.chatglm4j.testing.Numbers.concat;
 
 /** Prompts against the reference {@code build_chat_input} ids of cases.json and chatglm.cpp's golden vectors. */
 class PromptBuilderTest {
@@ -92,9 +92,5 @@ class PromptBuilderTest {
                 h.has("metadata") ? h.get("metadata").asText() : "",
                 h.get("tools"))));
         return out;
-    }
-
-    static int[] concat(int[]... parts) {
-        return Arrays.stream(parts).flatMapToInt(IntStream::of).toArray();
     }
 }

@@ -2,9 +2,24 @@ package io.github.chatglm4j.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Comparisons of float vectors with a reference, shared by the numeric tests. */
+/** Comparisons of float vectors with a reference, and small array helpers, shared by the tests. */
 public final class Numbers {
     private Numbers() {
+    }
+
+    /** The parts one after another (token ids of a prompt or a scripted reply). */
+    public static int[] concat(int[]... parts) {
+        int n = 0;
+        for (int[] p : parts) {
+            n += p.length;
+        }
+        int[] out = new int[n];
+        int at = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 
     /** Index of the largest value (the first one on ties, as torch.argmax). */

@@ -9,13 +9,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static io.github.chatglm4j.tokenizer.TokenizerFixtures.ints;
 import static io.github.chatglm4j.tokenizer.TokenizerFixtures.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static io.github.chatglm4j.testing.Numbers.concat;
 
 /** Encoding and decoding against the ids, pieces and decoded strings the reference produced (cases.json). */
 class TokenizerTest {
@@ -184,9 +184,5 @@ class TokenizerTest {
     static String label(JsonNode c) {
         String t = c.get("text").asText();
         return "'" + (t.length() > 40 ? t.substring(0, 40) + "…" : t).replace("\n", "\\n") + "'";
-    }
-
-    static int[] concat(int[]... parts) {
-        return Arrays.stream(parts).flatMapToInt(IntStream::of).toArray();
     }
 }

@@ -4,6 +4,7 @@ import io.github.chatglm4j.testing.ScriptedModel;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.chatglm4j.chat.ChatMessage;
 import io.github.chatglm4j.chat.PromptBuilder;
+import io.github.chatglm4j.testing.Numbers;
 import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +28,7 @@ class EndpointsHttpTest {
     @BeforeAll
     static void start() {
         // every prompt is completed with the same text, then end of text
-        int[] reply = Harness.concat(tokenizer().encode(COMPLETION), new int[]{ChatGLMTokenizer.EOS});
+        int[] reply = Numbers.concat(tokenizer().encode(COMPLETION), new int[]{ChatGLMTokenizer.EOS});
         h = new Harness(ScriptedModel.replying(512, ScriptedModel.fixed(reply)));
     }
 

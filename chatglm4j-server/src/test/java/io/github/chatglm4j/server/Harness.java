@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
+import static io.github.chatglm4j.testing.Numbers.concat;
+
 /** A real server on an ephemeral loopback port over a real scheduler, and a raw HTTP client for it. */
 final class Harness implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -66,20 +68,6 @@ final class Harness implements AutoCloseable {
     /** The ids of a tool call: the name line, then the fenced call, then {@code <|observation|>}. */
     static int[] callReply(String name, String fencedBody) {
         return concat(tokenizer().encode(name + "\n"), tokenizer().encode(fencedBody), new int[]{ChatGLMTokenizer.OBSERVATION});
-    }
-
-    static int[] concat(int[]... parts) {
-        int n = 0;
-        for (int[] p : parts) {
-            n += p.length;
-        }
-        int[] out = new int[n];
-        int at = 0;
-        for (int[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
     }
 
     String base() {

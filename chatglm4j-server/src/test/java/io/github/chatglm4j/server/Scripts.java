@@ -6,7 +6,7 @@ import io.github.chatglm4j.tokenizer.ChatGLMTokenizer;
 import java.util.Arrays;
 
 import static io.github.chatglm4j.server.Harness.callReply;
-import static io.github.chatglm4j.server.Harness.concat;
+import static io.github.chatglm4j.testing.Numbers.concat;
 import static io.github.chatglm4j.server.Harness.textReply;
 import static io.github.chatglm4j.server.Harness.tokenizer;
 

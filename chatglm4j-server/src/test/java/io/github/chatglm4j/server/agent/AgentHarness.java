@@ -31,6 +31,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.github.chatglm4j.testing.Numbers.concat;
 
 /**
  * A real server on a loopback port over a real scheduler driven by a scripted ChatGLM3 (its replies are chosen from the
@@ -87,20 +88,6 @@ final class AgentHarness implements AutoCloseable {
     /** Code for the interpreter, fenced as the model writes it. */
     static int[] code(String python) {
         return call("interpreter", "```python\n" + python + "\n```");
-    }
-
-    static int[] concat(int[]... parts) {
-        int n = 0;
-        for (int[] p : parts) {
-            n += p.length;
-        }
-        int[] out = new int[n];
-        int at = 0;
-        for (int[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
     }
 
     /** The text of the prompt's last message (after its role token and header line). */
