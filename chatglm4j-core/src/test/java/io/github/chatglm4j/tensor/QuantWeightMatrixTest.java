@@ -3,7 +3,6 @@ package io.github.chatglm4j.tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,30 +37,16 @@ class QuantWeightMatrixTest {
     private static final double FLOAT_TOLERANCE = 1e-5;
     static final TensorType[] QUANTIZED = Arrays.stream(TensorType.values()).filter(TensorType::isQuantized).toArray(TensorType[]::new);
 
-    private static Arena arena;
-    private static Parallel pool2;
-    private static Parallel pool3;
+    private static TestPools pools;
 
     @BeforeAll
     static void setUp() {
-        arena = Arena.ofShared();
-        pool2 = Parallel.create(2);
-        pool3 = Parallel.create(3);
+        pools = new TestPools();
     }
 
     @AfterAll
     static void tearDown() {
-        pool2.close();
-        pool3.close();
-        arena.close();
-    }
-
-    private static Parallel pool(int threads) {
-        return switch (threads) {
-            case 1 -> null;
-            case 2 -> pool2;
-            default -> pool3;
-        };
+        pools.close();
     }
 
     static Stream<Arguments> matvecCases() {
@@ -83,12 +68,12 @@ class QuantWeightMatrixTest {
     @MethodSource("matvecCases")
     void matvecMatchesReferencesWithinTheInt8ActivationBounds(TensorType type, int rows, int cols, int threads) {
         Random random = new Random(31L * rows + cols + type.ordinal());
-        WeightMatrix w = new WeightMatrix(QuantReference.randomBlocks(arena, type, (long) rows * cols, random), type, rows, cols);
+        WeightMatrix w = new WeightMatrix(QuantReference.randomBlocks(pools.arena, type, (long) rows * cols, random), type, rows, cols);
         float[] x = activations(cols, random);
         float[] out = new float[rows + 3];
         Arrays.fill(out, Float.NaN);
 
-        w.matvec(x, out, pool(threads));
+        w.matvec(x, out, pools.pool(threads));
 
         double[] xq = QuantReference.quantizedActivations(x, 0, cols);
         for (int r = 0; r < rows; r++) {
@@ -118,12 +103,12 @@ class QuantWeightMatrixTest {
     @MethodSource("matmulCases")
     void matmulMatchesReferenceAndMatvecPerToken(TensorType type, int rows, int cols, int n, int threads) {
         Random random = new Random(97L * rows + cols + 7L * n + type.ordinal());
-        WeightMatrix w = new WeightMatrix(QuantReference.randomBlocks(arena, type, (long) rows * cols, random), type, rows, cols);
+        WeightMatrix w = new WeightMatrix(QuantReference.randomBlocks(pools.arena, type, (long) rows * cols, random), type, rows, cols);
         float[] x = activations(n * cols, random);
         float[] out = new float[n * rows + 5];
         Arrays.fill(out, Float.NaN);
 
-        w.matmul(x, n, out, pool(threads));
+        w.matmul(x, n, out, pools.pool(threads));
 
         float[] single = new float[rows];
         for (int t = 0; t < n; t++) {
@@ -154,7 +139,7 @@ class QuantWeightMatrixTest {
     void copyRowDecodesExactly(TensorType type) {
         int rows = 5;
         int cols = 3 * type.blockSize();
-        WeightMatrix w = new WeightMatrix(QuantReference.randomBlocks(arena, type, (long) rows * cols, new Random(9)), type, rows, cols);
+        WeightMatrix w = new WeightMatrix(QuantReference.randomBlocks(pools.arena, type, (long) rows * cols, new Random(9)), type, rows, cols);
         float[] dst = new float[cols + 4];
         for (int r = 0; r < rows; r++) {
             Arrays.fill(dst, Float.NaN);

@@ -3,7 +3,6 @@ package io.github.chatglm4j.tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,34 +28,24 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RegroupedBlocksTest {
 
-    private static Arena arena;
-    private static Parallel pool2;
-    private static Parallel pool3;
+    private static TestPools pools;
 
     @BeforeAll
     static void setUp() {
-        arena = Arena.ofShared();
-        pool2 = Parallel.create(2);
-        pool3 = Parallel.create(3);
+        pools = new TestPools();
     }
 
     @AfterAll
     static void tearDown() {
-        pool2.close();
-        pool3.close();
-        arena.close();
-    }
-
-    private static Parallel pool(int threads) {
-        return threads == 1 ? null : threads == 2 ? pool2 : pool3;
+        pools.close();
     }
 
     private static WeightMatrix original(TensorType type, int rows, int cols, Random random) {
-        return new WeightMatrix(QuantReference.randomBlocks(arena, type, (long) rows * cols, random), type, rows, cols);
+        return new WeightMatrix(QuantReference.randomBlocks(pools.arena, type, (long) rows * cols, random), type, rows, cols);
     }
 
     private static WeightMatrix regrouped(WeightMatrix w, int threads) {
-        return w.regroup(arena.allocate(w.data().byteSize(), 64), pool(threads));
+        return w.regroup(pools.arena.allocate(w.data().byteSize(), 64), pools.pool(threads));
     }
 
     static Stream<Arguments> shapes() {
@@ -90,12 +79,12 @@ class RegroupedBlocksTest {
         float[] out = new float[n * rows + 3];
         Arrays.fill(out, Float.NaN);
 
-        w.matmul(x, n, out, pool(threads));
+        w.matmul(x, n, out, pools.pool(threads));
 
         float[] single = new float[rows];
         for (int t = 0; t < n; t++) {
             float[] xt = Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
-            w.matvec(xt, single, pool(threads));
+            w.matvec(xt, single, pools.pool(threads));
             double[] xq = QuantReference.quantizedActivations(x, t * cols, cols);
             for (int r = 0; r < rows; r++) {
                 String what = "token " + t + " row " + r;
@@ -165,12 +154,12 @@ class RegroupedBlocksTest {
         WeightMatrix w = regrouped(w0, 1);
         assertThat(w0.canRegroup()).isTrue();
         assertThat(w.canRegroup()).isFalse();
-        assertThatThrownBy(() -> w.regroup(arena.allocate(w.data().byteSize()), null)).isInstanceOf(IllegalStateException.class);
-        WeightMatrix q8 = new WeightMatrix(arena.allocate(TensorType.Q8_0.byteSize(64)), TensorType.Q8_0, 1, 64);
+        assertThatThrownBy(() -> w.regroup(pools.arena.allocate(w.data().byteSize()), null)).isInstanceOf(IllegalStateException.class);
+        WeightMatrix q8 = new WeightMatrix(pools.arena.allocate(TensorType.Q8_0.byteSize(64)), TensorType.Q8_0, 1, 64);
         assertThat(q8.canRegroup()).isTrue();
-        WeightMatrix q4k = new WeightMatrix(arena.allocate(TensorType.Q4_K.byteSize(256)), TensorType.Q4_K, 1, 256);
+        WeightMatrix q4k = new WeightMatrix(pools.arena.allocate(TensorType.Q4_K.byteSize(256)), TensorType.Q4_K, 1, 256);
         assertThat(q4k.canRegroup()).isFalse();
-        MemorySegment small = arena.allocate(10);
+        MemorySegment small = pools.arena.allocate(10);
         assertThatThrownBy(() -> w0.regroup(small, null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(String.valueOf(w0.data().byteSize()));
     }

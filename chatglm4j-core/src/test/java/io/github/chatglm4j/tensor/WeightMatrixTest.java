@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,22 +26,16 @@ class WeightMatrixTest {
     /** Float32 accumulation error allowed, relative to sum |w_c * x_c| (the scale of rounding in a dot product). */
     private static final double TOLERANCE = 1e-5;
 
-    private static Arena arena;
-    private static Parallel pool2;
-    private static Parallel pool3;
+    private static TestPools pools;
 
     @BeforeAll
     static void setUp() {
-        arena = Arena.ofShared();
-        pool2 = Parallel.create(2);
-        pool3 = Parallel.create(3);
+        pools = new TestPools();
     }
 
     @AfterAll
     static void tearDown() {
-        pool2.close();
-        pool3.close();
-        arena.close();
+        pools.close();
     }
 
     static final int[][] SHAPES = {{1, 1}, {7, 13}, {65, 130}, {33, 4096}, {257, 1000}, {3, 9001}, {16, 8}, {2, 31}};
@@ -81,12 +74,12 @@ class WeightMatrixTest {
     @MethodSource("matvecCases")
     void matvecMatchesDoubleReference(TensorType type, int rows, int cols, int threads) {
         Random random = new Random(31L * rows + cols + type.ordinal());
-        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(arena, type, (long) rows * cols, random), type, rows, cols);
+        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(pools.arena, type, (long) rows * cols, random), type, rows, cols);
         float[] x = ReferenceMath.randomFloats(cols, random);
         float[] out = new float[rows + 3];
         Arrays.fill(out, Float.NaN);
 
-        w.matvec(x, out, pool(threads));
+        w.matvec(x, out, pools.pool(threads));
 
         for (int r = 0; r < rows; r++) {
             assertClose(w, x, 0, r, out[r], "matvec row " + r);
@@ -100,12 +93,12 @@ class WeightMatrixTest {
     @MethodSource("matmulCases")
     void matmulMatchesDoubleReference(TensorType type, int rows, int cols, int n, int threads) {
         Random random = new Random(97L * rows + cols + 7L * n + type.ordinal());
-        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(arena, type, (long) rows * cols, random), type, rows, cols);
+        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(pools.arena, type, (long) rows * cols, random), type, rows, cols);
         float[] x = ReferenceMath.randomFloats(n * cols, random);
         float[] out = new float[n * rows + 5];
         Arrays.fill(out, Float.NaN);
 
-        w.matmul(x, n, out, pool(threads));
+        w.matmul(x, n, out, pools.pool(threads));
 
         float[] single = new float[rows];
         for (int t = 0; t < n; t++) {
@@ -125,7 +118,7 @@ class WeightMatrixTest {
     void matvecWithUnitVectorsPicksExactStoredValues(TensorType type) {
         int rows = 5;
         int cols = 40;
-        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(arena, type, rows * cols, new Random(5)), type, rows, cols);
+        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(pools.arena, type, rows * cols, new Random(5)), type, rows, cols);
         float[] out = new float[rows];
         for (int c = 0; c < cols; c++) {
             float[] unit = new float[cols];
@@ -143,7 +136,7 @@ class WeightMatrixTest {
     void copyRowDecodesExactly(TensorType type) {
         int rows = 4;
         int cols = 61;
-        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(arena, type, rows * cols, new Random(9)), type, rows, cols);
+        WeightMatrix w = new WeightMatrix(ReferenceMath.randomTensor(pools.arena, type, rows * cols, new Random(9)), type, rows, cols);
         float[] dst = new float[cols + 4];
         Arrays.fill(dst, Float.NaN);
         w.copyRow(3, dst, 2);
@@ -160,7 +153,7 @@ class WeightMatrixTest {
 
     @Test
     void rejectsSegmentOfWrongSize() {
-        MemorySegment data = arena.allocate(2 * 3 * 4 + 2);
+        MemorySegment data = pools.arena.allocate(2 * 3 * 4 + 2);
         assertThatThrownBy(() -> new WeightMatrix(data, TensorType.F16, 3, 4))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("[3, 4]").hasMessageContaining("F16").hasMessageContaining("24 bytes");
@@ -170,7 +163,7 @@ class WeightMatrixTest {
 
     @Test
     void rejectsShortArrays() {
-        WeightMatrix w = new WeightMatrix(arena.allocate(4 * 3 * 4), TensorType.F32, 3, 4);
+        WeightMatrix w = new WeightMatrix(pools.arena.allocate(4 * 3 * 4), TensorType.F32, 3, 4);
         assertThatThrownBy(() -> w.matvec(new float[3], new float[3], null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("x has 3 floats, needs at least 4");
         assertThatThrownBy(() -> w.matvec(new float[4], new float[2], null))
@@ -181,14 +174,6 @@ class WeightMatrixTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token count");
         assertThatThrownBy(() -> w.copyRow(3, new float[4], 0)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> w.copyRow(0, new float[4], 1)).isInstanceOf(IndexOutOfBoundsException.class);
-    }
-
-    private static Parallel pool(int threads) {
-        return switch (threads) {
-            case 1 -> null;
-            case 2 -> pool2;
-            default -> pool3;
-        };
     }
 
     /** Two float32 evaluations of the same dot product (different summation order) agree within rounding. */
